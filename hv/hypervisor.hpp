@@ -1,0 +1,48 @@
+// The hypervisor core: owns the User VMs and serves ACRN's hypercalls with
+// their ids and argument structures, so one dispatcher serves the hosted
+// relay and the Service-VM relay alike. Returns 0 (or a VM id) or -errno.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "abi/acrn/abi.h"
+
+namespace acrn::hv {
+
+class KvmSystem;
+class ServiceOsMemory;
+class UpcallSink;
+class Vm;
+
+class Hypervisor {
+public:
+    Hypervisor(const ServiceOsMemory& service_os, UpcallSink& upcall);
+    Hypervisor(const Hypervisor&) = delete;
+    Hypervisor& operator=(const Hypervisor&) = delete;
+    ~Hypervisor();
+
+    // `param1`/`param2` are what ACRN passes in RDI/RSI: a VM id, a vCPU id
+    // or the Service-OS address of an argument structure.
+    [[nodiscard]] long hypercall(std::uint64_t id, std::uint64_t param1, std::uint64_t param2) noexcept;
+
+    static constexpr std::uint16_t kMaxVcpusPerVm = ACRN_IO_REQUEST_MAX;
+
+private:
+    long create_vm(std::uint64_t creation_address);
+    long destroy_vm(std::uint16_t vmid);
+    long set_memory_regions(std::uint64_t batch_address);
+    std::shared_ptr<Vm> find_vm(std::uint64_t vmid);
+
+    const ServiceOsMemory& service_os_;
+    UpcallSink& upcall_;
+    std::unique_ptr<KvmSystem> kvm_;  // opened at the first VM creation
+
+    std::mutex mutex_;  // guards vms_ and next_vmid_
+    std::map<std::uint16_t, std::shared_ptr<Vm>> vms_;
+    std::uint16_t next_vmid_ = 1;  // 0 is the Service VM in ACRN
+};
+
+}  // namespace acrn::hv

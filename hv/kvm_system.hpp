@@ -1,0 +1,32 @@
+// /dev/kvm itself: the API version check and the system-wide queries every
+// VM needs (vCPU mapping size, supported CPUID).
+#pragma once
+
+#include <linux/kvm.h>
+
+#include <memory>
+#include <vector>
+
+#include "common/unique_fd.hpp"
+
+namespace acrn::hv {
+
+class KvmSystem {
+public:
+    // Throws std::system_error naming /dev/kvm when KVM cannot be used.
+    KvmSystem();
+
+    [[nodiscard]] int fd() const noexcept { return kvm_.get(); }
+    [[nodiscard]] std::size_t vcpu_mmap_size() const noexcept { return vcpu_mmap_size_; }
+    [[nodiscard]] const kvm_cpuid2& supported_cpuid() const noexcept {
+        return *reinterpret_cast<const kvm_cpuid2*>(cpuid_storage_.data());
+    }
+    [[nodiscard]] UniqueFd create_vm() const;
+
+private:
+    UniqueFd kvm_;
+    std::size_t vcpu_mmap_size_ = 0;
+    std::vector<std::uint64_t> cpuid_storage_;  // a kvm_cpuid2 with its entries, 8-byte aligned
+};
+
+}  // namespace acrn::hv

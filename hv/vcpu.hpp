@@ -1,0 +1,60 @@
+// One vCPU: its KVM fd, its kvm_run page and the host thread that runs it.
+// Every exit is either handled here (0xCF8 latch, shutdown) or becomes an
+// I/O request through the VM's ioreq channel.
+#pragma once
+
+#include <linux/kvm.h>
+
+#include <cstdint>
+#include <thread>
+
+#include "abi/acrn/abi.h"
+#include "common/mapping.hpp"
+#include "common/unique_fd.hpp"
+
+namespace acrn::hv {
+
+class KvmSystem;
+class VmRunControl;
+class IoreqChannel;
+class PciConfigAddress;
+
+struct VcpuServices {
+    VmRunControl& run_control;
+    IoreqChannel& ioreq;
+    PciConfigAddress& pci_address;
+};
+
+class Vcpu {
+public:
+    Vcpu(std::uint32_t id, int vm_fd, const KvmSystem& kvm, VcpuServices services);
+    Vcpu(const Vcpu&) = delete;
+    Vcpu& operator=(const Vcpu&) = delete;
+    ~Vcpu();
+
+    [[nodiscard]] std::uint32_t id() const noexcept { return id_; }
+    // Only while the thread is parked (VM created or paused).
+    void set_registers(const acrn_regs& registers);
+    // Forces the thread out of KVM_RUN so it sees a new run state.
+    void kick() noexcept;
+
+private:
+    enum class AfterExit { resume, park_until_reset };
+
+    void configure_cpuid(const KvmSystem& kvm);
+    void thread_main();
+    AfterExit handle_exit();
+    void handle_port_io();
+    void handle_mmio();
+    std::uint64_t port_access(std::uint16_t port, std::uint32_t size, bool write, std::uint64_t value);
+    AfterExit power_off_after(const char* reason);
+
+    const std::uint32_t id_;
+    VcpuServices services_;
+    UniqueFd fd_;
+    Mapping run_page_;
+    kvm_run* run_ = nullptr;
+    std::thread thread_;  // last: started once everything above exists
+};
+
+}  // namespace acrn::hv

@@ -1,0 +1,84 @@
+// One User VM on KVM: its memory slots, interrupt controller, vCPUs, ioreq
+// channel and life-cycle state. Methods mirror ACRN's VM hypercalls and
+// return 0 or -errno as they do.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "abi/acrn/abi.h"
+#include "common/unique_fd.hpp"
+#include "hv/ioreq_channel.hpp"
+#include "hv/pci_config_address.hpp"
+#include "hv/vm_run_control.hpp"
+
+namespace acrn::hv {
+
+class KvmSystem;
+class Vcpu;
+
+struct VmConfig {
+    std::uint16_t id = 0;
+    std::uint16_t vcpu_count = 1;
+    CompletionMode completion = CompletionMode::notification;
+    std::string name;
+};
+
+class Vm {
+public:
+    enum class State { created, running, paused };
+
+    Vm(const VmConfig& config, const KvmSystem& kvm, IoreqChannel::Upcall upcall);
+    Vm(const Vm&) = delete;
+    Vm& operator=(const Vm&) = delete;
+    ~Vm();
+
+    [[nodiscard]] std::uint16_t id() const noexcept { return config_.id; }
+    [[nodiscard]] std::uint16_t vcpu_count() const noexcept { return config_.vcpu_count; }
+    [[nodiscard]] State state() const;
+
+    int set_ioreq_buffer(acrn_io_request_buffer* buffer);
+    int start();
+    int pause();
+    int reset();
+    // Stops every vCPU thread; the VM must be paused first (as ACRN asks).
+    int prepare_destroy();
+    int set_vcpu_regs(const acrn_vcpu_regs& regs);
+    // `host_address` is where the region's pages are mapped in this process.
+    int set_memory_region(const acrn_vm_memory_region_op& op, std::uint64_t host_address);
+    int notify_request_finish(std::uint32_t vcpu);
+    int set_irqline(const acrn_irqline_ops& ops);
+    int inject_msi(const acrn_msi_entry& msi);
+
+private:
+    struct MemorySlot {
+        std::uint32_t slot;
+        std::uint64_t size;
+        std::uint64_t host_address;
+        std::uint32_t attr;
+    };
+
+    void create_kvm_vm();
+    void stop_vcpus();
+    int install_memory_slot(std::uint64_t gpa, const MemorySlot& slot);
+
+    const VmConfig config_;
+    const KvmSystem& kvm_;
+    IoreqChannel ioreq_;
+    PciConfigAddress pci_address_;
+    VmRunControl run_control_;
+
+    mutable std::mutex mutex_;  // guards everything below
+    State state_ = State::created;
+    UniqueFd vm_fd_;
+    std::map<std::uint64_t, MemorySlot> memory_;  // by guest-physical base
+    std::uint32_t next_slot_ = 0;
+    std::vector<std::unique_ptr<Vcpu>> vcpus_;  // destroyed before vm_fd_ closes
+};
+
+}  // namespace acrn::hv

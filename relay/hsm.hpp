@@ -1,0 +1,43 @@
+// The HSM interface: everything acrn-dm asks of the hypervisor side, in the
+// terms of Linux's <linux/acrn.h>. One object is one open of /dev/acrn_hsm,
+// i.e. one VM. Each call returns 0 or -errno, exactly as the ioctl would, so
+// the hosted relay and the /dev/acrn_hsm backend are interchangeable.
+#pragma once
+
+#include <cstdint>
+
+#include "abi/acrn/abi.h"
+
+namespace acrn {
+
+class Hsm {
+public:
+    virtual ~Hsm() = default;
+
+    // ACRN_IOCTL_CREATE_VM: fills creation.vmid and creation.vcpu_num.
+    [[nodiscard]] virtual int create_vm(acrn_vm_creation& creation) = 0;
+    [[nodiscard]] virtual int destroy_vm() = 0;
+    [[nodiscard]] virtual int start_vm() = 0;
+    [[nodiscard]] virtual int pause_vm() = 0;
+    [[nodiscard]] virtual int reset_vm() = 0;
+    [[nodiscard]] virtual int set_vcpu_regs(const acrn_vcpu_regs& regs) = 0;
+
+    [[nodiscard]] virtual int set_memseg(const acrn_vm_memmap& map) = 0;
+    [[nodiscard]] virtual int unset_memseg(const acrn_vm_memmap& map) = 0;
+
+    [[nodiscard]] virtual int create_ioreq_client() = 0;
+    // Blocks until a request is waiting for the default client (0) or the
+    // client is being destroyed (-ENODEV).
+    [[nodiscard]] virtual int attach_ioreq_client() = 0;
+    [[nodiscard]] virtual int destroy_ioreq_client() = 0;
+    [[nodiscard]] virtual int notify_request_finish(const acrn_ioreq_notify& notify) = 0;
+    [[nodiscard]] virtual int clear_vm_ioreq() = 0;
+
+    // ACRN_IOCTL_SET_IRQLINE's argument: op << 32 | gsi.
+    [[nodiscard]] virtual int set_irqline(std::uint64_t op_and_gsi) = 0;
+    [[nodiscard]] virtual int inject_msi(const acrn_msi_entry& msi) = 0;
+    [[nodiscard]] virtual int ioeventfd(const acrn_ioeventfd& request) = 0;
+    [[nodiscard]] virtual int irqfd(const acrn_irqfd& request) = 0;
+};
+
+}  // namespace acrn

@@ -1,0 +1,226 @@
+#include "relay/ioreq_dispatcher.hpp"
+
+#include <cerrno>
+
+#include "abi/acrn/ioreq_slot.hpp"
+#include "common/log.hpp"
+
+namespace acrn::relay {
+namespace {
+
+struct AccessSpan {
+    std::uint64_t start;
+    std::uint64_t end;  // inclusive
+};
+
+AccessSpan access_span(const acrn_io_request& request) {
+    // PIO and MMIO keep address and size at the same offsets.
+    const auto& pio = request.reqs.pio_request;
+    const std::uint64_t size = pio.size == 0 ? 1 : pio.size;
+    return {pio.address, pio.address + size - 1};
+}
+
+void fill_read_with_ones(acrn_io_request& request) {
+    if (request.type == ACRN_IOREQ_TYPE_MMIO) {
+        if (request.reqs.mmio_request.direction == ACRN_IOREQ_DIR_READ) {
+            request.reqs.mmio_request.value = ~0ull;
+        }
+    } else if (request.reqs.pio_request.direction == ACRN_IOREQ_DIR_READ) {
+        request.reqs.pio_request.value = ~0u;
+    }
+}
+
+}  // namespace
+
+IoreqDispatcher::IoreqDispatcher(std::uint32_t vcpu_count, NotifyHv notify_hv)
+    : vcpu_count_(vcpu_count), notify_hv_(std::move(notify_hv)) {}
+
+void IoreqDispatcher::dispatch(std::uint32_t vcpu) {
+    acrn_io_request_buffer* page = buffer();
+    if (page == nullptr || vcpu >= vcpu_count_ || vcpu >= ACRN_IO_REQUEST_MAX) {
+        return;
+    }
+    acrn_io_request& request = page->req_slot[vcpu];
+    if (IoreqSlot(request).state() != IoreqState::pending) {
+        return;
+    }
+    deliver(vcpu, request);
+}
+
+const IoreqDispatcher::InRelayClient* IoreqDispatcher::match_range(const acrn_io_request& request) const {
+    if (request.type != ACRN_IOREQ_TYPE_PORTIO && request.type != ACRN_IOREQ_TYPE_MMIO) {
+        return nullptr;  // PCICFG never matches a range
+    }
+    const AccessSpan span = access_span(request);
+    for (const InRelayClient& client : range_clients_) {
+        for (const IoRange& range : client.ranges) {
+            if (range.type == request.type && range.start <= span.start && span.end <= range.end) {
+                return &client;
+            }
+        }
+    }
+    return nullptr;
+}
+
+void IoreqDispatcher::deliver(std::uint32_t vcpu, acrn_io_request& request) {
+    IoreqSlot slot(request);
+    if (clearing_.load(std::memory_order_acquire)) {
+        fill_read_with_ones(request);
+        slot.force_complete();
+        (void)notify_hv_(vcpu);
+        return;
+    }
+
+    InRelayHandler in_relay;
+    std::shared_ptr<DefaultClient> client;
+    {
+        std::lock_guard lock(clients_mutex_);
+        if (const InRelayClient* matched = match_range(request)) {
+            in_relay = matched->handler;
+        } else {
+            client = default_client_;
+        }
+    }
+
+    if (in_relay) {
+        request.kernel_handled = 1;
+        if (slot.begin_processing()) {
+            in_relay(request);
+            (void)complete(vcpu, request);
+        }
+        return;
+    }
+    if (!client) {
+        // Nobody to serve it: answer as an absent device would, rather than
+        // leave the vCPU waiting forever.
+        static RateLimiter limiter;
+        if (limiter.allow()) {
+            log_warning("relay: no ioreq client for vCPU {}'s request; completed as unclaimed", vcpu);
+        }
+        request.kernel_handled = 0;
+        if (slot.begin_processing()) {
+            fill_read_with_ones(request);
+            (void)complete(vcpu, request);
+        }
+        return;
+    }
+
+    request.kernel_handled = 0;
+    if (!slot.begin_processing()) {
+        return;
+    }
+    {
+        std::lock_guard lock(client->mutex);
+        client->pending_vcpus |= 1u << vcpu;
+    }
+    client->wake.notify_one();
+}
+
+int IoreqDispatcher::create_default_client() {
+    std::lock_guard lock(clients_mutex_);
+    if (default_client_) {
+        return -EEXIST;
+    }
+    default_client_ = std::make_shared<DefaultClient>();
+    return 0;
+}
+
+int IoreqDispatcher::attach_default_client() {
+    std::shared_ptr<DefaultClient> client;
+    {
+        std::lock_guard lock(clients_mutex_);
+        client = default_client_;
+    }
+    if (!client) {
+        return -ENODEV;
+    }
+    std::unique_lock lock(client->mutex);
+    client->wake.wait(lock, [&] { return client->pending_vcpus != 0 || client->destroying; });
+    return client->destroying ? -ENODEV : 0;
+}
+
+int IoreqDispatcher::destroy_default_client() {
+    std::shared_ptr<DefaultClient> client;
+    {
+        std::lock_guard lock(clients_mutex_);
+        client = std::move(default_client_);
+        default_client_.reset();
+    }
+    if (!client) {
+        return -ENODEV;
+    }
+    {
+        std::lock_guard lock(client->mutex);
+        client->destroying = true;
+    }
+    client->wake.notify_all();
+    return 0;
+}
+
+int IoreqDispatcher::notify_finish(std::uint32_t vcpu) {
+    acrn_io_request_buffer* page = buffer();
+    if (page == nullptr || vcpu >= vcpu_count_ || vcpu >= ACRN_IO_REQUEST_MAX) {
+        return -EINVAL;
+    }
+    std::shared_ptr<DefaultClient> client;
+    {
+        std::lock_guard lock(clients_mutex_);
+        client = default_client_;
+    }
+    if (client) {
+        std::lock_guard lock(client->mutex);
+        client->pending_vcpus &= ~(1u << vcpu);
+    }
+    return complete(vcpu, page->req_slot[vcpu]);
+}
+
+int IoreqDispatcher::complete(std::uint32_t vcpu, acrn_io_request& request) {
+    IoreqSlot slot(request);
+    const bool polling = slot.polling();  // read before COMPLETE hands the slot back
+    if (!slot.complete()) {
+        return -EINVAL;
+    }
+    return polling ? 0 : notify_hv_(vcpu);
+}
+
+int IoreqDispatcher::clear_requests() {
+    clearing_.store(true, std::memory_order_release);
+    acrn_io_request_buffer* page = buffer();
+    if (page != nullptr) {
+        for (std::uint32_t vcpu = 0; vcpu < vcpu_count_ && vcpu < ACRN_IO_REQUEST_MAX; ++vcpu) {
+            acrn_io_request& request = page->req_slot[vcpu];
+            IoreqSlot slot(request);
+            const IoreqState state = slot.state();
+            if (state == IoreqState::pending || state == IoreqState::processing) {
+                fill_read_with_ones(request);
+                slot.force_complete();
+                (void)notify_hv_(vcpu);
+            }
+        }
+    }
+    std::shared_ptr<DefaultClient> client;
+    {
+        std::lock_guard lock(clients_mutex_);
+        client = default_client_;
+    }
+    if (client) {
+        std::lock_guard lock(client->mutex);
+        client->pending_vcpus = 0;
+    }
+    clearing_.store(false, std::memory_order_release);
+    return 0;
+}
+
+int IoreqDispatcher::add_in_relay_client(std::string name, std::vector<IoRange> ranges, InRelayHandler handler) {
+    std::lock_guard lock(clients_mutex_);
+    const int id = next_client_id_++;
+    range_clients_.push_front(InRelayClient{id, std::move(name), std::move(ranges), std::move(handler)});
+    return id;
+}
+
+void IoreqDispatcher::remove_in_relay_client(int id) {
+    std::lock_guard lock(clients_mutex_);
+    range_clients_.remove_if([id](const InRelayClient& client) { return client.id == id; });
+}
+
+}  // namespace acrn::relay

@@ -1,0 +1,82 @@
+// The relay's half of the ioreq path, as ACRN's HSM does it: take a PENDING
+// slot, pick the client that owns it (the newest range client whose range
+// covers the access, else the default client), mark it PROCESSING and wake
+// that client; on notify-finish, mark it COMPLETE and, unless the VM polls,
+// tell hv to wake the vCPU.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "abi/acrn/abi.h"
+
+namespace acrn::relay {
+
+struct IoRange {
+    std::uint32_t type;  // ACRN_IOREQ_TYPE_PORTIO or _MMIO
+    std::uint64_t start;
+    std::uint64_t end;  // inclusive
+};
+
+class IoreqDispatcher {
+public:
+    // Tells hv the request of `vcpu` is complete (HC_NOTIFY_REQUEST_FINISH).
+    using NotifyHv = std::function<int(std::uint32_t vcpu)>;
+    // An in-relay client handles a request on the spot (ioeventfd, tests).
+    using InRelayHandler = std::function<void(acrn_io_request&)>;
+
+    IoreqDispatcher(std::uint32_t vcpu_count, NotifyHv notify_hv);
+
+    void set_buffer(acrn_io_request_buffer* buffer) noexcept { buffer_.store(buffer, std::memory_order_release); }
+    [[nodiscard]] acrn_io_request_buffer* buffer() const noexcept { return buffer_.load(std::memory_order_acquire); }
+
+    // The upcall for one vCPU: deliver its PENDING slot.
+    void dispatch(std::uint32_t vcpu);
+
+    int create_default_client();
+    int attach_default_client();
+    int destroy_default_client();
+    int notify_finish(std::uint32_t vcpu);
+    int clear_requests();
+
+    // Range clients served inside the relay. Returns an id for removal.
+    int add_in_relay_client(std::string name, std::vector<IoRange> ranges, InRelayHandler handler);
+    void remove_in_relay_client(int id);
+
+private:
+    struct DefaultClient {
+        std::mutex mutex;
+        std::condition_variable wake;
+        std::uint32_t pending_vcpus = 0;  // bit per vCPU
+        bool destroying = false;
+    };
+    struct InRelayClient {
+        int id;
+        std::string name;
+        std::vector<IoRange> ranges;
+        InRelayHandler handler;
+    };
+
+    void deliver(std::uint32_t vcpu, acrn_io_request& request);
+    [[nodiscard]] const InRelayClient* match_range(const acrn_io_request& request) const;
+    int complete(std::uint32_t vcpu, acrn_io_request& request);
+
+    const std::uint32_t vcpu_count_;
+    const NotifyHv notify_hv_;
+    std::atomic<acrn_io_request_buffer*> buffer_{nullptr};
+    std::atomic<bool> clearing_{false};
+
+    std::mutex clients_mutex_;  // guards the two members below; never held while waking
+    std::shared_ptr<DefaultClient> default_client_;
+    std::list<InRelayClient> range_clients_;  // newest first
+    int next_client_id_ = 1;
+};
+
+}  // namespace acrn::relay
