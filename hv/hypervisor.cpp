@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <system_error>
 
 #include "common/log.hpp"
 #include "hv/kvm_system.hpp"
@@ -86,6 +87,9 @@ long Hypervisor::hypercall(std::uint64_t id, std::uint64_t param1, std::uint64_t
                 log_warning("hv: hypercall {:#x} is not supported", id);
                 return -ENOTTY;
         }
+    } catch (const std::system_error& error) {
+        log_error("hv: hypercall {:#x} failed: {}", id, error.what());
+        return error.code().category() == std::generic_category() ? -error.code().value() : -EIO;
     } catch (const std::exception& error) {
         log_error("hv: hypercall {:#x} failed: {}", id, error.what());
         return -EIO;

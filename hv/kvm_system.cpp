@@ -31,11 +31,8 @@ KvmSystem::KvmSystem() : kvm_(::open("/dev/kvm", O_RDWR | O_CLOEXEC)) {
 
     // Ask with a growing table until KVM stops answering E2BIG.
     for (std::uint32_t entries = 64;; entries *= 2) {
-        const std::size_t bytes = sizeof(kvm_cpuid2) + entries * sizeof(kvm_cpuid_entry2);
-        cpuid_storage_.assign((bytes + 7) / 8, 0);
-        auto* cpuid = reinterpret_cast<kvm_cpuid2*>(cpuid_storage_.data());
-        cpuid->nent = entries;
-        if (::ioctl(kvm_.get(), KVM_GET_SUPPORTED_CPUID, cpuid) == 0) {
+        supported_cpuid_.resize(entries);
+        if (::ioctl(kvm_.get(), CpuidTable::kGetSupported, supported_cpuid_.ioctl_argument()) == 0) {
             break;
         }
         if (errno != E2BIG || entries > 4096) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/unique_fd.hpp"
+#include "hv/cpuid_table.hpp"
 
 namespace acrn::hv {
 
@@ -18,15 +19,13 @@ public:
 
     [[nodiscard]] int fd() const noexcept { return kvm_.get(); }
     [[nodiscard]] std::size_t vcpu_mmap_size() const noexcept { return vcpu_mmap_size_; }
-    [[nodiscard]] const kvm_cpuid2& supported_cpuid() const noexcept {
-        return *reinterpret_cast<const kvm_cpuid2*>(cpuid_storage_.data());
-    }
+    [[nodiscard]] const CpuidTable& supported_cpuid() const noexcept { return supported_cpuid_; }
     [[nodiscard]] UniqueFd create_vm() const;
 
 private:
     UniqueFd kvm_;
     std::size_t vcpu_mmap_size_ = 0;
-    std::vector<std::uint64_t> cpuid_storage_;  // a kvm_cpuid2 with its entries, 8-byte aligned
+    CpuidTable supported_cpuid_;
 };
 
 }  // namespace acrn::hv

@@ -75,12 +75,8 @@ Vcpu::~Vcpu() {
 }
 
 void Vcpu::configure_cpuid(const KvmSystem& kvm) {
-    const kvm_cpuid2& supported = kvm.supported_cpuid();
-    std::vector<std::uint64_t> storage((sizeof(kvm_cpuid2) + supported.nent * sizeof(kvm_cpuid_entry2) + 7) / 8);
-    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(storage.data());
-    std::memcpy(cpuid, &supported, sizeof(kvm_cpuid2) + supported.nent * sizeof(kvm_cpuid_entry2));
-    for (std::uint32_t i = 0; i < cpuid->nent; ++i) {
-        kvm_cpuid_entry2& entry = cpuid->entries[i];
+    CpuidTable cpuid = kvm.supported_cpuid();
+    for (kvm_cpuid_entry2& entry : cpuid.entries()) {
         if (entry.function == 1) {
             // Initial APIC id = vCPU id.
             entry.ebx = (entry.ebx & 0x00FF'FFFFu) | (id_ << 24);
@@ -88,7 +84,7 @@ void Vcpu::configure_cpuid(const KvmSystem& kvm) {
             entry.edx = id_;  // x2APIC id
         }
     }
-    if (::ioctl(fd_.get(), KVM_SET_CPUID2, cpuid) < 0) {
+    if (::ioctl(fd_.get(), CpuidTable::kSetCpuid2, cpuid.ioctl_argument()) < 0) {
         throw_errno("KVM_SET_CPUID2 for vCPU " + std::to_string(id_));
     }
 }

@@ -1,0 +1,501 @@
+// acrn-dm's command line: ACRN's syntax, parsed with CLI11 and validated by
+// the value parsers of option_values.cpp. Differences from ACRN (its quirks):
+// every value is range-checked, a bare -m number means MiB, obsolete `-s`
+// emulations only warn, `--logger_setting` without `,level=` or with an
+// unknown sink is an error, and options that are not implemented yet are
+// refused ("not supported yet") instead of being ignored.
+#include "dm/cli/options.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+#include "dm/cli/option_values.hpp"
+
+#ifndef ACRN_DM_VERSION
+#define ACRN_DM_VERSION "0.1.0"
+#endif
+
+namespace acrn::dm {
+namespace {
+
+using cli::quote;
+
+std::string message_line(std::string_view option, std::string_view what) {
+    return "acrn-dm: " + std::string(option) + ": " + std::string(what) + "\n";
+}
+
+ParseExit usage_error(std::string_view option, std::string_view what) {
+    return ParseExit{kExitUsage, message_line(option, what), false};
+}
+
+// Everything the option handlers build up while walking the command line.
+struct State {
+    DmOptions options;
+    std::string refusal;  // the first "not supported yet" line, reported once all values are valid
+    bool stdio_serial = false;
+    bool acpidev_pt = false;
+    bool vtpm2 = false;
+
+    void refuse(std::string_view option, std::string_view what) {
+        if (refusal.empty()) {
+            refusal = message_line(option, what);
+        }
+    }
+};
+
+// Validates one occurrence's value (empty for a flag) and stores it in the
+// State. Returns "" or what is wrong with the value.
+using Handler = std::string (*)(State&, const std::string& value, std::string_view option);
+
+std::string address_text(const PciSlotSpec& s) {
+    return std::to_string(s.bus) + ":" + std::to_string(s.slot) + "." + std::to_string(s.func);
+}
+
+std::string on_pci_slot(State& st, const std::string& value, std::string_view option) {
+    PciSlotSpec spec;
+    if (auto error = cli::parse_pci_slot(value, spec); !error.empty()) {
+        return error;
+    }
+    switch (cli::emulation_support(spec.emulation)) {
+    case cli::EmulationSupport::obsolete:
+        st.options.warnings.push_back(std::string(option) + " " + quote(value) + ": emulation " +
+                                      quote(spec.emulation) + " is obsolete, ignored");
+        return {};
+    case cli::EmulationSupport::not_yet:
+        st.refuse(option, "emulation " + quote(spec.emulation) + " is not supported yet");
+        break;
+    default:
+        break;
+    }
+    for (const auto& other : st.options.pci_slots) {
+        if (other.bus == spec.bus && other.slot == spec.slot && other.func == spec.func) {
+            return "PCI address " + address_text(spec) + " of " + quote(value) + " is already used by " +
+                   quote(other.emulation);
+        }
+        if (spec.emulation == "lpc" && other.emulation == "lpc") {
+            return "only one 'lpc' is allowed (already at " + address_text(other) + ")";
+        }
+    }
+    st.options.pci_slots.push_back(std::move(spec));
+    return {};
+}
+
+std::string on_serial(State& st, const std::string& value, std::string_view option) {
+    SerialPortSpec spec;
+    bool relocation = false;
+    if (auto error = cli::parse_serial_port(value, spec, relocation); !error.empty()) {
+        return error;
+    }
+    for (const auto& other : st.options.serial_ports) {
+        if (other.index == spec.index) {
+            return "com" + std::to_string(spec.index) + " is configured twice";
+        }
+    }
+    if (spec.backend.kind == SerialBackendSpec::Kind::stdio) {
+        if (st.stdio_serial) {
+            return "only one port may use stdio (" + quote(value) + ")";
+        }
+        st.stdio_serial = true;
+    }
+    if (relocation) {
+        st.refuse(option, "COM5 relocation (com5,<backend>,<port>,<irq>) is not supported yet");
+    }
+    st.options.serial_ports.push_back(std::move(spec));
+    return {};
+}
+
+std::string on_memory(State& st, const std::string& value, std::string_view) {
+    return cli::parse_memory_option(value, st.options.memory_bytes);
+}
+
+std::string store_text(std::optional<std::string>& field, const std::string& value, std::size_t max, bool allow_empty,
+                       std::string_view what) {
+    auto error = cli::check_text(value, max, allow_empty, what);
+    if (error.empty()) {
+        field = value;
+    }
+    return error;
+}
+
+std::string on_kernel(State& st, const std::string& v, std::string_view) {
+    return store_text(st.options.kernel, v, 1024, false, "kernel path");
+}
+std::string on_initrd(State& st, const std::string& v, std::string_view) {
+    return store_text(st.options.initrd, v, 1024, false, "initrd path");
+}
+std::string on_bootargs(State& st, const std::string& v, std::string_view) {
+    return store_text(st.options.bootargs, v, 2048, true, "kernel command line");
+}
+std::string on_elf(State& st, const std::string& v, std::string_view) {
+    return store_text(st.options.elf_image, v, 4096, false, "ELF image path");
+}
+std::string on_cmd_monitor(State& st, const std::string& v, std::string_view) {
+    return store_text(st.options.cmd_monitor, v, 1024, false, "socket path");
+}
+
+std::string on_cpu_affinity(State& st, const std::string& v, std::string_view) {
+    return cli::parse_cpu_affinity(v, st.options.cpu_affinity);
+}
+
+std::string on_intr_monitor(State& st, const std::string& v, std::string_view) {
+    IntrMonitorSpec spec;
+    auto error = cli::parse_intr_monitor(v, spec);
+    if (error.empty()) {
+        st.options.intr_monitor = spec;
+    }
+    return error;
+}
+
+std::string on_virtio_poll(State& st, const std::string& v, std::string_view) {
+    std::uint32_t ns = 0;
+    auto error = cli::parse_virtio_poll(v, ns);
+    if (error.empty()) {
+        st.options.virtio_poll_ns = ns;
+    }
+    return error;
+}
+
+std::string on_logger(State& st, const std::string& v, std::string_view option) {
+    if (auto error = cli::parse_logger_setting(v, st.options.logger); !error.empty()) {
+        return error;
+    }
+    for (const auto& sink : st.options.logger) {
+        if (sink.sink != "console") {  // only the console sink exists so far
+            st.refuse(option, "sink " + quote(sink.sink) + " is not supported yet (only 'console')");
+        }
+    }
+    return {};
+}
+
+std::string on_lapic_pt(State& st, const std::string&, std::string_view) {
+    st.options.lapic_pt = true;
+    return {};
+}
+std::string on_rtvm(State& st, const std::string&, std::string_view) {
+    st.options.rtvm = true;
+    st.options.lapic_pt = true;  // as ACRN: an RTVM always has its LAPIC passed through
+    return {};
+}
+std::string on_debugexit(State& st, const std::string&, std::string_view) {
+    st.options.debugexit = true;
+    return {};
+}
+std::string on_ioreq_polling(State& st, const std::string&, std::string_view) {
+    st.options.ioreq_polling = true;
+    return {};
+}
+
+// ACRN options without a DmOptions field yet: validated only.
+std::string on_ovmf(State&, const std::string& v, std::string_view) { return cli::check_ovmf(v); }
+std::string on_iasl(State&, const std::string& v, std::string_view) {
+    return cli::check_text(v, 1024, false, "iasl path");
+}
+std::string on_acpidev_pt(State& st, const std::string& v, std::string_view) {
+    st.acpidev_pt = true;
+    return cli::check_acpidev_pt(v);
+}
+std::string on_mmiodev_pt(State&, const std::string& v, std::string_view) { return cli::check_mmiodev_pt(v); }
+std::string on_vtpm2(State& st, const std::string& v, std::string_view) {
+    st.vtpm2 = true;
+    return cli::check_text(v, 1024, false, "swtpm socket path");
+}
+std::string on_ssram(State&, const std::string& v, std::string_view) { return cli::check_ssram(v); }
+std::string on_pm_notify_channel(State&, const std::string& v, std::string_view) {
+    return cli::check_pm_notify_channel(v);
+}
+
+enum class Support {
+    yes,       // parsed, validated and used
+    not_yet,   // parsed and validated, then refused: "not supported yet"
+    obsolete,  // accepted with a warning; its value is ignored
+    help,      // -h / -v
+};
+
+struct OptionDef {
+    const char* names;    // CLI11 names: "-s", "--virtio_poll", "-h,--help"
+    const char* metavar;  // nullptr for a flag
+    Support support;
+    Handler handler;      // nullptr: nothing to check or store
+    const char* help;
+};
+
+// Every option acrn-dm knows. The Support column is the single list of what is
+// refused: when an option gets implemented, change its row to Support::yes
+// (its handler already fills DmOptions).
+constexpr auto kHelp = Support::help;
+constexpr auto kYes = Support::yes;
+constexpr auto kNotYet = Support::not_yet;
+constexpr auto kObsolete = Support::obsolete;
+const std::array kOptions{
+    OptionDef{"-h,--help", nullptr, kHelp, nullptr, "print this help and exit"},
+    OptionDef{"-v,--version", nullptr, kHelp, nullptr, "print the version and exit"},
+    OptionDef{"-s", "<[bus:]slot[:func],emul[,conf]>", kYes, on_pci_slot, "add a PCI device (repeatable)"},
+    OptionDef{"-l", "<comN[,backend]>", kYes, on_serial,
+              "add COM1..COM5 on the lpc bridge; backend stdio|tcp:<port>|file:<path>|/dev/tty.. (repeatable)"},
+    OptionDef{"-m", "<size>", kYes, on_memory, "guest memory, e.g. 512M or 2G; a bare number is MiB (default 256M)"},
+    OptionDef{"-k", "<bzImage>", kNotYet, on_kernel, "kernel image to boot"},
+    OptionDef{"-r", "<initrd>", kNotYet, on_initrd, "initial ramdisk"},
+    OptionDef{"-B", "<cmdline>", kYes, on_bootargs, "kernel command line (-E: the multiboot command line)"},
+    OptionDef{"-E", "<elf>", kYes, on_elf, "ELF image to boot"},
+    OptionDef{"--cpu_affinity", "<lapic_id,...>", kNotYet, on_cpu_affinity, "host LAPIC ids to run the vCPUs on"},
+    OptionDef{"--intr_monitor", "<thr,period,delay,dur>", kNotYet, on_intr_monitor, "interrupt storm monitor"},
+    OptionDef{"--virtio_poll", "<ns>", kNotYet, on_virtio_poll, "poll virtio queues every <ns> (1..10000000)"},
+    OptionDef{"--lapic_pt", nullptr, kNotYet, on_lapic_pt, "pass the local APIC through (with --rtvm only)"},
+    OptionDef{"--rtvm", nullptr, kNotYet, on_rtvm, "real-time VM (implies --lapic_pt)"},
+    OptionDef{"--cmd_monitor", "<socket>", kNotYet, on_cmd_monitor, "serve the command monitor on a Unix socket"},
+    OptionDef{"--logger_setting", "<sink,level=N[;...]>", kYes, on_logger,
+              "log sinks console|kmsg|disk at level 1 (error) .. 5 (debug)"},
+    OptionDef{"--debugexit", nullptr, kYes, on_debugexit, "a write to I/O port 0xf4 powers the VM off"},
+    OptionDef{"--ioreq_polling", nullptr, kYes, on_ioreq_polling, "poll for I/O request completion"},
+    OptionDef{"--ovmf", "<[w,]file>", kNotYet, on_ovmf, "boot OVMF firmware"},
+    OptionDef{"--iasl", "<path>", kNotYet, on_iasl, "iasl compiler to use"},
+    OptionDef{"--enable_trusty", nullptr, kNotYet, nullptr, "enable the secure world"},
+    OptionDef{"--windows", nullptr, kNotYet, nullptr, "Windows guest (Oracle virtio subsystem ids)"},
+    OptionDef{"--virtio_msi", nullptr, kNotYet, nullptr, "virtio uses MSI instead of MSI-X"},
+    OptionDef{"--acpidev_pt", "<HID[,UID]>", kNotYet, on_acpidev_pt, "pass an ACPI device (TPM) through"},
+    OptionDef{"--mmiodev_pt", "<base,len>", kNotYet, on_mmiodev_pt, "pass an MMIO range through"},
+    OptionDef{"--vtpm2", "<socket>", kNotYet, on_vtpm2, "virtual TPM 2.0 backed by swtpm"},
+    OptionDef{"--ssram", "<L2|L3,vcpu=..,size=..>", kNotYet, on_ssram, "software SRAM"},
+    OptionDef{"--pm_notify_channel", "<channel>", kNotYet, on_pm_notify_channel,
+              "power management channel: ioc|power_button|uart[,allow_trigger_s5]"},
+    OptionDef{"--mac_seed", "<seed>", kObsolete, nullptr, "use virtio-net's mac_seed= instead"},
+    OptionDef{"-A", nullptr, kObsolete, nullptr, "ACPI tables are always built"},
+    OptionDef{"-Y", nullptr, kObsolete, nullptr, "MP tables are always built"},
+    OptionDef{"-i", "<ioc>", kObsolete, nullptr, "IOC mediator"},
+    OptionDef{"-G", "<gvt>", kObsolete, nullptr, "GVT-g arguments"},
+    OptionDef{"--vsbl", "<file>", kObsolete, nullptr, "vSBL firmware"},
+    OptionDef{"--part_info", "<file>", kObsolete, nullptr, "partition information"},
+    OptionDef{"--pm_by_vuart", "<conf>", kObsolete, nullptr, "power management over a vUART"},
+};
+
+// "-h,--help" -> "-h, --help"
+std::string display_names(const OptionDef& def) {
+    std::string names = def.names;
+    if (auto comma = names.find(','); comma != std::string::npos) {
+        names.insert(comma + 1, " ");
+    }
+    return names;
+}
+
+// The name the user would recognise: the short one if there is one.
+std::string primary_name(const OptionDef& def) {
+    const std::string_view names = def.names;
+    return std::string(names.substr(0, names.find(',')));
+}
+
+const OptionDef* find_option(std::string_view name) {
+    for (const auto& def : kOptions) {
+        std::string_view names = def.names;
+        for (;;) {
+            const auto comma = names.find(',');
+            if (names.substr(0, comma) == name) {
+                return &def;
+            }
+            if (comma == std::string_view::npos) break;
+            names.remove_prefix(comma + 1);
+        }
+    }
+    return nullptr;
+}
+
+std::string usage_text() {
+    std::vector<std::pair<std::string, std::string>> rows;
+    std::size_t width = 0;
+    for (const auto& def : kOptions) {
+        std::string left = display_names(def);
+        if (def.metavar != nullptr) {
+            left += std::string(" ") + def.metavar;
+        }
+        std::string right = def.help;
+        if (def.support == Support::not_yet) right += " [not supported yet]";
+        if (def.support == Support::obsolete) right += " [obsolete, ignored]";
+        width = std::max(width, left.size());
+        rows.emplace_back(std::move(left), std::move(right));
+    }
+    std::string text = "Usage: acrn-dm [options] <vm_name>\n\nOptions:\n";
+    for (const auto& [left, right] : rows) {
+        text += "  " + left + std::string(width - left.size() + 2, ' ') + right + "\n";
+    }
+    text += "\n<vm_name> is 1 to 15 characters from [A-Za-z0-9_.-].\n";
+    return text;
+}
+
+std::optional<ParseExit> help_or_version(const OptionDef& def) {
+    if (primary_name(def) == "-h") {
+        return ParseExit{0, usage_text(), true};
+    }
+    if (primary_name(def) == "-v") {
+        return ParseExit{0, std::string("acrn-dm version ") + ACRN_DM_VERSION + "\n", true};
+    }
+    return std::nullopt;
+}
+
+// Checks CLI11 would not report well: `--flag=value` and `--option=` (which
+// CLI11 would take as "the next word is the value"). -h/-v win over errors.
+std::optional<ParseExit> prescan(const std::vector<std::string>& args) {
+    for (const auto& arg : args) {
+        if (arg == "--") break;
+        if (const OptionDef* def = find_option(arg); def != nullptr && def->support == Support::help) {
+            return help_or_version(*def);
+        }
+    }
+    for (const auto& arg : args) {
+        if (arg == "--") break;
+        const auto equals = arg.find('=');
+        if (!arg.starts_with("--") || equals == std::string::npos) continue;
+        const OptionDef* def = find_option(std::string_view(arg).substr(0, equals));
+        if (def == nullptr) continue;
+        if (def->metavar == nullptr) {
+            return usage_error(primary_name(*def), "takes no value (got " + quote(arg) + ")");
+        }
+        if (equals + 1 == arg.size()) {
+            return usage_error(primary_name(*def), "empty value");
+        }
+    }
+    return std::nullopt;
+}
+
+// CLI11's messages start with the option's name ("-s: 1 required  missing",
+// "debugexit was given a disallowed flag override"): name it our way.
+ParseExit translate(const CLI::ParseError& error) {
+    std::string text = error.what();
+    std::replace_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    const auto end = text.find_first_of(": ");
+    const std::string name = text.substr(0, end);
+    const OptionDef* def = find_option(name);
+    if (def == nullptr) def = find_option("--" + name);
+    if (def == nullptr) def = find_option("-" + name);
+    if (def != nullptr && dynamic_cast<const CLI::ArgumentMismatch*>(&error) != nullptr) {
+        return usage_error(primary_name(*def), def->metavar != nullptr ? "missing value" : "takes no value");
+    }
+    return ParseExit{kExitUsage, "acrn-dm: " + text + "\n", false};
+}
+
+ParseResult parse(const std::vector<std::string>& args) {
+    if (auto exit = prescan(args)) {
+        return *exit;
+    }
+
+    CLI::App app{"ACRN device model", "acrn-dm"};
+    app.set_help_flag();
+    app.allow_extras();
+    std::vector<std::pair<CLI::Option*, const OptionDef*>> handles;
+    for (const auto& def : kOptions) {
+        CLI::Option* option = nullptr;
+        if (def.metavar != nullptr) {
+            option = app.add_option(def.names, def.help)
+                         ->expected(1)
+                         ->allow_extra_args(false)
+                         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+        } else {
+            option = app.add_flag(def.names, def.help)->disable_flag_override();
+        }
+        handles.emplace_back(option, &def);
+    }
+    std::vector<std::string> positionals;
+    app.add_option("vm_name", positionals, "the VM's name")->expected(0, -1);
+
+    try {
+        std::vector<std::string> reversed(args.rbegin(), args.rend());
+        app.parse(std::move(reversed));
+    } catch (const CLI::ParseError& error) {
+        return translate(error);
+    }
+
+    for (auto* option : app.parse_order()) {  // -h / -v inside grouped short flags (-Ah)
+        for (const auto& [handle, def] : handles) {
+            if (handle == option && def->support == Support::help) {
+                return *help_or_version(*def);
+            }
+        }
+    }
+    for (const auto& extra : app.remaining()) {
+        if (extra == "--") continue;
+        if (extra.size() > 1 && extra.front() == '-') {
+            std::string name = extra.substr(0, extra.find('='));
+            if (name.size() < 2) name = extra;  // "-=x" (CLI11's rest of "-A=x")
+            const bool plain = quote(name) == "'" + name + "'";
+            return usage_error(plain ? name : quote(name), "unknown option (see acrn-dm --help)");
+        }
+        return usage_error("vm name", "unexpected argument " + quote(extra) + " (exactly one VM name is allowed)");
+    }
+
+    // The options, in command-line order.
+    State st;
+    std::vector<std::size_t> seen(handles.size(), 0);
+    for (auto* option : app.parse_order()) {
+        const auto it = std::find_if(handles.begin(), handles.end(), [&](const auto& h) { return h.first == option; });
+        if (it == handles.end()) continue;  // the positional
+        const OptionDef& def = *it->second;
+        const std::size_t occurrence = seen[static_cast<std::size_t>(it - handles.begin())]++;
+        std::string value;
+        if (def.metavar != nullptr) {
+            const auto& results = option->results();
+            if (occurrence >= results.size()) {
+                return usage_error(primary_name(def), "missing value");
+            }
+            value = results[occurrence];
+        }
+        if (def.support == Support::obsolete) {
+            const std::string warning = primary_name(def) + " is obsolete and ignored";
+            if (std::find(st.options.warnings.begin(), st.options.warnings.end(), warning) ==
+                st.options.warnings.end()) {
+                st.options.warnings.push_back(warning);
+            }
+            continue;
+        }
+        if (def.handler != nullptr) {
+            if (auto error = def.handler(st, value, primary_name(def)); !error.empty()) {
+                return usage_error(primary_name(def), error);
+            }
+        }
+        if (def.support == Support::not_yet) {
+            st.refuse(primary_name(def), "not supported yet");
+        }
+    }
+
+    if (positionals.empty()) {
+        return usage_error("vm name", "missing (usage: acrn-dm [options] <vm_name>; see acrn-dm --help)");
+    }
+    if (positionals.size() > 1) {
+        return usage_error("vm name", "unexpected argument " + quote(positionals[1]) +
+                                          " (exactly one VM name is allowed, after " + quote(positionals[0]) + ")");
+    }
+    if (auto error = cli::check_vm_name(positionals[0]); !error.empty()) {
+        return usage_error("vm name", error);
+    }
+    st.options.vm_name = positionals[0];
+
+    if (st.acpidev_pt && st.vtpm2) {
+        return usage_error("--vtpm2", "cannot be combined with --acpidev_pt (both provide the TPM)");
+    }
+    if (st.options.lapic_pt && !st.options.rtvm) {
+        st.options.lapic_pt = false;
+        st.options.warnings.emplace_back("--lapic_pt is ignored: only a real-time VM (--rtvm) can use it");
+    }
+    if (!st.refusal.empty()) {
+        return ParseExit{kExitUsage, st.refusal, false};
+    }
+    return std::move(st.options);
+}
+
+}  // namespace
+
+ParseResult parse_command_line(int argc, const char* const* argv) {
+    try {
+        std::vector<std::string> args;
+        for (int i = 1; argv != nullptr && i < argc; ++i) {
+            args.emplace_back(argv[i] != nullptr ? argv[i] : "");
+        }
+        return parse(args);
+    } catch (const std::exception& error) {
+        return usage_error("internal error", quote(error.what()));
+    } catch (...) {
+        return usage_error("internal error", "unexpected exception");
+    }
+}
+
+}  // namespace acrn::dm

@@ -1,0 +1,34 @@
+// Where a character device's bytes go and come from: the terminal, a file,
+// a TCP client, a tty. Output is written at once from the device's access;
+// input arrives on the event loop and is handed to the device.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+namespace acrn::dm {
+
+class CharBackend {
+public:
+    using InputHandler = std::function<void(std::span<const std::uint8_t>)>;
+
+    virtual ~CharBackend() = default;
+    // Never blocks for long: a backend that cannot take the bytes now drops them.
+    virtual void write(std::span<const std::uint8_t> bytes) = 0;
+    // Starts delivering input; called once the device is ready for it.
+    virtual void start(InputHandler on_input) = 0;
+};
+
+// Output kept in memory and input injected by hand: for tests.
+class RecordingBackend final : public CharBackend {
+public:
+    void write(std::span<const std::uint8_t> bytes) override { output.insert(output.end(), bytes.begin(), bytes.end()); }
+    void start(InputHandler on_input) override { input = std::move(on_input); }
+
+    std::vector<std::uint8_t> output;
+    InputHandler input;
+};
+
+}  // namespace acrn::dm

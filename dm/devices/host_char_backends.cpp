@@ -1,0 +1,238 @@
+#include "dm/devices/host_char_backends.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "common/log.hpp"
+#include "common/unique_fd.hpp"
+
+namespace acrn::dm {
+namespace {
+
+namespace asio = boost::asio;
+
+// Writes what it can without blocking the vCPU for long; drops the rest.
+void write_nonblocking(int fd, std::span<const std::uint8_t> bytes) {
+    while (!bytes.empty()) {
+        const ssize_t written = ::write(fd, bytes.data(), bytes.size());
+        if (written > 0) {
+            bytes = bytes.subspan(static_cast<std::size_t>(written));
+            continue;
+        }
+        if (written < 0 && errno == EINTR) {
+            continue;
+        }
+        return;
+    }
+}
+
+// Reads a descriptor on the event loop and hands the bytes over.
+class DescriptorReader {
+public:
+    DescriptorReader(asio::io_context& loop, int fd) : stream_(loop, ::dup(fd)) {}
+
+    void start(CharBackend::InputHandler handler) {
+        handler_ = std::move(handler);
+        read_more();
+    }
+
+private:
+    void read_more() {
+        stream_.async_read_some(asio::buffer(buffer_), [this](const boost::system::error_code& error, std::size_t n) {
+            if (error) {
+                return;  // closed or the loop is stopping: no more input
+            }
+            handler_(std::span<const std::uint8_t>(buffer_.data(), n));
+            read_more();
+        });
+    }
+
+    asio::posix::stream_descriptor stream_;
+    std::array<std::uint8_t, 256> buffer_{};
+    CharBackend::InputHandler handler_;
+};
+
+class NullBackend final : public CharBackend {
+public:
+    void write(std::span<const std::uint8_t>) override {}
+    void start(InputHandler) override {}
+};
+
+class FileBackend final : public CharBackend {
+public:
+    explicit FileBackend(const std::string& path)
+        : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) {
+        if (!fd_) {
+            throw std::runtime_error("cannot open serial output file '" + path + "': " + std::strerror(errno));
+        }
+    }
+    void write(std::span<const std::uint8_t> bytes) override { write_nonblocking(fd_.get(), bytes); }
+    void start(InputHandler) override {}
+
+private:
+    UniqueFd fd_;
+};
+
+class TtyBackend final : public CharBackend {
+public:
+    TtyBackend(asio::io_context& loop, const std::string& path)
+        : fd_(::open(path.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)), reader_(loop, checked(fd_, path)) {}
+    void write(std::span<const std::uint8_t> bytes) override { write_nonblocking(fd_.get(), bytes); }
+    void start(InputHandler on_input) override { reader_.start(std::move(on_input)); }
+
+private:
+    static int checked(const UniqueFd& fd, const std::string& path) {
+        if (!fd) {
+            throw std::runtime_error("cannot open serial tty '" + path + "': " + std::strerror(errno));
+        }
+        return fd.get();
+    }
+    UniqueFd fd_;
+    DescriptorReader reader_;
+};
+
+// The terminal in raw mode while the VM runs; restored however we leave.
+class StdioBackend final : public CharBackend {
+public:
+    StdioBackend(asio::io_context& loop, std::function<void()> on_quit_key)
+        : reader_(loop, STDIN_FILENO), on_quit_key_(std::move(on_quit_key)) {
+        if (::isatty(STDIN_FILENO) != 0 && ::tcgetattr(STDIN_FILENO, &saved_) == 0) {
+            termios raw = saved_;
+            ::cfmakeraw(&raw);
+            raw.c_oflag |= OPOST | ONLCR;  // keep our own log lines readable
+            raw.c_lflag |= ISIG;           // Ctrl-C still reaches us as SIGINT
+            raw_mode_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+        }
+    }
+    ~StdioBackend() override {
+        if (raw_mode_) {
+            ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+        }
+    }
+    void write(std::span<const std::uint8_t> bytes) override { write_nonblocking(STDOUT_FILENO, bytes); }
+    void start(InputHandler on_input) override {
+        reader_.start([this, on_input = std::move(on_input)](std::span<const std::uint8_t> bytes) {
+            for (const std::uint8_t byte : bytes) {
+                // Ctrl-A x quits, as in ACRN and QEMU; Ctrl-A Ctrl-A sends one Ctrl-A.
+                if (escape_pending_) {
+                    escape_pending_ = false;
+                    if (byte == 'x' && on_quit_key_) {
+                        on_quit_key_();
+                        continue;
+                    }
+                    if (byte != kEscape) {
+                        on_input(std::span<const std::uint8_t>(&kEscape, 1));
+                    }
+                } else if (byte == kEscape) {
+                    escape_pending_ = true;
+                    continue;
+                }
+                on_input(std::span<const std::uint8_t>(&byte, 1));
+            }
+        });
+    }
+
+private:
+    static constexpr std::uint8_t kEscape = 0x01;
+    DescriptorReader reader_;
+    std::function<void()> on_quit_key_;
+    termios saved_{};
+    bool raw_mode_ = false;
+    bool escape_pending_ = false;
+};
+
+// One TCP client at a time on 127.0.0.1:<port>; output with no client is dropped.
+class TcpBackend final : public CharBackend {
+public:
+    TcpBackend(asio::io_context& loop, std::uint16_t port) : acceptor_(loop), client_(loop) {
+        const asio::ip::tcp::endpoint endpoint(asio::ip::address_v4::loopback(), port);
+        boost::system::error_code error;
+        acceptor_.open(endpoint.protocol(), error);
+        if (!error) {
+            acceptor_.set_option(asio::socket_base::reuse_address(true), error);
+        }
+        if (!error) {
+            acceptor_.bind(endpoint, error);
+        }
+        if (!error) {
+            acceptor_.listen(1, error);
+        }
+        if (error) {
+            throw std::runtime_error("cannot listen on 127.0.0.1:" + std::to_string(port) + ": " + error.message());
+        }
+    }
+    void write(std::span<const std::uint8_t> bytes) override {
+        const int fd = client_fd_.load(std::memory_order_acquire);
+        while (fd >= 0 && !bytes.empty()) {
+            const ssize_t sent = ::send(fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (sent <= 0) {
+                return;
+            }
+            bytes = bytes.subspan(static_cast<std::size_t>(sent));
+        }
+    }
+    void start(InputHandler on_input) override {
+        on_input_ = std::move(on_input);
+        accept_next();
+    }
+
+private:
+    void accept_next() {
+        acceptor_.async_accept([this](const boost::system::error_code& error, asio::ip::tcp::socket socket) {
+            if (error) {
+                return;
+            }
+            if (client_.is_open()) {
+                socket.close();  // one client at a time
+            } else {
+                client_ = std::move(socket);
+                client_fd_.store(client_.native_handle(), std::memory_order_release);
+                read_more();
+            }
+            accept_next();
+        });
+    }
+    void read_more() {
+        client_.async_read_some(asio::buffer(buffer_), [this](const boost::system::error_code& error, std::size_t n) {
+            if (error) {
+                client_fd_.store(-1, std::memory_order_release);
+                boost::system::error_code ignored;
+                client_.close(ignored);
+                return;
+            }
+            on_input_(std::span<const std::uint8_t>(buffer_.data(), n));
+            read_more();
+        });
+    }
+
+    asio::ip::tcp::acceptor acceptor_;
+    asio::ip::tcp::socket client_;
+    std::atomic<int> client_fd_{-1};
+    std::array<std::uint8_t, 256> buffer_{};
+    InputHandler on_input_;
+};
+
+}  // namespace
+
+std::unique_ptr<CharBackend> make_host_char_backend(const SerialBackendSpec& spec, asio::io_context& loop,
+                                                    std::function<void()> on_quit_key) {
+    switch (spec.kind) {
+        case SerialBackendSpec::Kind::none: return std::make_unique<NullBackend>();
+        case SerialBackendSpec::Kind::stdio: return std::make_unique<StdioBackend>(loop, std::move(on_quit_key));
+        case SerialBackendSpec::Kind::file: return std::make_unique<FileBackend>(spec.path);
+        case SerialBackendSpec::Kind::tty: return std::make_unique<TtyBackend>(loop, spec.path);
+        case SerialBackendSpec::Kind::tcp: return std::make_unique<TcpBackend>(loop, spec.port);
+    }
+    throw std::logic_error("unknown serial backend kind");
+}
+
+}  // namespace acrn::dm

@@ -1,0 +1,45 @@
+#include "dm/guest_memory.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "common/system_error.hpp"
+
+namespace acrn::dm {
+
+GuestMemory::GuestMemory(std::uint64_t size) : size_(size) {
+    constexpr std::uint64_t kPage = 4096;
+    if (size == 0 || size % kPage != 0) {
+        throw std::invalid_argument("guest memory size must be a non-zero multiple of 4 KiB");
+    }
+    fd_ = UniqueFd(::memfd_create("acrn-guest-ram", MFD_CLOEXEC));
+    if (!fd_) {
+        throw_errno("memfd_create for guest RAM");
+    }
+    if (::ftruncate(fd_.get(), static_cast<off_t>(size)) < 0) {
+        throw_errno("sizing guest RAM to " + std::to_string(size >> 20) + " MiB");
+    }
+    void* host = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd_.get(), 0);
+    if (host == MAP_FAILED) {
+        throw_errno("mapping guest RAM");
+    }
+    mapping_ = Mapping(host, size);
+    const std::uint64_t low = std::min(size, kLowMemoryLimit);
+    regions_.push_back(Region{0, low, mapping_.data()});
+    if (size > low) {
+        regions_.push_back(Region{kHighMemoryBase, size - low, mapping_.data() + low});
+    }
+}
+
+std::span<std::uint8_t> GuestMemory::span(std::uint64_t gpa, std::uint64_t length) const noexcept {
+    for (const Region& region : regions_) {
+        if (gpa >= region.gpa && gpa - region.gpa < region.size && length <= region.size - (gpa - region.gpa)) {
+            return {region.host + (gpa - region.gpa), static_cast<std::size_t>(length)};
+        }
+    }
+    return {};
+}
+
+}  // namespace acrn::dm

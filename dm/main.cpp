@@ -1,0 +1,42 @@
+// acrn-dm: the device model of one User VM, launched with ACRN's command line.
+#include <signal.h>
+
+#include <cstdio>
+#include <exception>
+#include <variant>
+
+#include "common/log.hpp"
+#include "dm/cli/options.hpp"
+#include "dm/logging.hpp"
+#include "dm/vm_session.hpp"
+#include "relay/hosted_relay.hpp"
+
+int main(int argc, char** argv) {
+    using namespace acrn;
+    using namespace acrn::dm;
+
+    const ParseResult parsed = parse_command_line(argc, argv);
+    if (const auto* exit = std::get_if<ParseExit>(&parsed)) {
+        std::fputs(exit->message.c_str(), exit->to_stdout ? stdout : stderr);
+        return exit->status;
+    }
+    const DmOptions& options = std::get<DmOptions>(parsed);
+    configure_logging(options.logger);
+    for (const std::string& warning : options.warnings) {
+        log_warning("{}", warning);
+    }
+    ::signal(SIGPIPE, SIG_IGN);
+
+    try {
+        auto relay = relay::HostedRelay::create();
+        auto hsm = relay->open();
+        VmSession session(options, *hsm);
+        return session.run();
+    } catch (const StartupError& error) {
+        std::fprintf(stderr, "acrn-dm: %s\n", error.what());
+        return error.status();
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "acrn-dm: %s\n", error.what());
+        return 1;
+    }
+}

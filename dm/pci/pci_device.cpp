@@ -1,0 +1,183 @@
+#include "dm/pci/pci_device.hpp"
+
+#include <cstring>
+
+#include "common/log.hpp"
+
+namespace acrn::dm {
+
+// Forwards a BAR's accesses to its device with the BAR index attached.
+class PciDevice::BarWindow final : public IoDevice {
+public:
+    BarWindow(PciDevice& device, int index) : device_(device), index_(index) {}
+    std::uint64_t read(const IoAccess& access) override { return device_.bar_read(index_, access); }
+    void write(const IoAccess& access, std::uint64_t value) override { device_.bar_write(index_, access, value); }
+
+private:
+    PciDevice& device_;
+    const int index_;
+};
+
+PciDevice::PciDevice(std::string name, const PciIds& ids) : name_(std::move(name)) {
+    set_config(pci_reg::vendor_id, 2, ids.vendor);
+    set_config(pci_reg::vendor_id + 2, 2, ids.device);
+    set_config(pci_reg::revision, 1, ids.revision);
+    set_config(pci_reg::revision + 1, 1, ids.prog_if);
+    set_config(pci_reg::revision + 2, 1, ids.subclass);
+    set_config(pci_reg::revision + 3, 1, ids.class_code);
+    set_config(pci_reg::subsystem_vendor, 2, ids.subsystem_vendor);
+    set_config(pci_reg::subsystem_vendor + 2, 2, ids.subsystem);
+    // Command: I/O, memory, bus master, SERR, interrupt disable.
+    writable_[pci_reg::command] = 0x47;
+    writable_[pci_reg::command + 1] = 0x05;
+    writable_[0x0C] = 0xFF;  // cache line size
+    writable_[0x0D] = 0xFF;  // latency timer
+    writable_[pci_reg::interrupt_line] = 0xFF;
+}
+
+PciDevice::~PciDevice() {
+    for (int index = 0; index < kBarCount; ++index) {
+        Bar& bar = bars_[index];
+        if (bar.mapped) {
+            AddressBus* bus = bar.kind == BarKind::io ? pio_ : mmio_;
+            (void)bus->remove(bar.mapped_at);
+        }
+    }
+}
+
+void PciDevice::set_config(std::uint32_t reg, std::uint32_t size, std::uint32_t value) {
+    std::memcpy(&config_[reg], &value, size);
+}
+
+std::uint32_t PciDevice::get_config(std::uint32_t reg, std::uint32_t size) const {
+    std::uint32_t value = 0;
+    std::memcpy(&value, &config_[reg], size);
+    return value;
+}
+
+void PciDevice::set_interrupt_pin(std::uint8_t pin) { set_config(pci_reg::interrupt_pin, 1, pin); }
+
+void PciDevice::declare_bar(int index, BarKind kind, std::uint64_t size) {
+    // A BAR's size is a power of two; I/O BARs at least 4 bytes, memory BARs
+    // at least 16 (the bits below carry the BAR's type).
+    const std::uint64_t minimum = kind == BarKind::io ? 4 : 16;
+    if (size < minimum) {
+        size = minimum;
+    }
+    if ((size & (size - 1)) != 0) {
+        size = 1ull << (64 - __builtin_clzll(size));
+    }
+    Bar& bar = bars_[index];
+    bar.kind = kind;
+    bar.size = size;
+    bar.window = std::make_shared<BarWindow>(*this, index);
+    const std::uint32_t reg = pci_reg::bar0 + 4 * index;
+    const std::uint32_t type_bits = kind == BarKind::io ? 0x1 : kind == BarKind::memory64 ? 0x4 : 0x0;
+    set_config(reg, 4, type_bits);
+    const std::uint64_t address_mask = ~(size - 1) & (kind == BarKind::io ? ~0x3ull : ~0xFull);
+    const auto low_mask = static_cast<std::uint32_t>(address_mask);
+    std::memcpy(&writable_[reg], &low_mask, 4);
+    if (kind == BarKind::memory64) {
+        const auto high_mask = static_cast<std::uint32_t>(address_mask >> 32);
+        std::memcpy(&writable_[reg + 4], &high_mask, 4);
+    }
+}
+
+BarKind PciDevice::bar_kind(int index) const { return bars_.at(index).kind; }
+std::uint64_t PciDevice::bar_size(int index) const { return bars_.at(index).size; }
+
+std::uint64_t PciDevice::bar_address(int index) const {
+    std::lock_guard lock(mutex_);
+    return decoded_bar_address(index);
+}
+
+std::uint64_t PciDevice::decoded_bar_address(int index) const {
+    const Bar& bar = bars_[index];
+    const std::uint32_t reg = pci_reg::bar0 + 4 * index;
+    std::uint64_t address = get_config(reg, 4);
+    if (bar.kind == BarKind::memory64) {
+        address |= static_cast<std::uint64_t>(get_config(reg + 4, 4)) << 32;
+    }
+    return address & (bar.kind == BarKind::io ? ~0x3ull : ~0xFull);
+}
+
+void PciDevice::attach(AddressBus& pio, AddressBus& mmio) {
+    std::lock_guard lock(mutex_);
+    pio_ = &pio;
+    mmio_ = &mmio;
+    update_mappings();
+}
+
+void PciDevice::place_bar(int index, std::uint64_t address) {
+    std::lock_guard lock(mutex_);
+    const std::uint32_t reg = pci_reg::bar0 + 4 * index;
+    const std::uint32_t type_bits = get_config(reg, 4) & (bars_[index].kind == BarKind::io ? 0x3 : 0xF);
+    set_config(reg, 4, static_cast<std::uint32_t>(address) | type_bits);
+    if (bars_[index].kind == BarKind::memory64) {
+        set_config(reg + 4, 4, static_cast<std::uint32_t>(address >> 32));
+    }
+    update_mappings();
+}
+
+void PciDevice::update_mappings() {
+    if (pio_ == nullptr || mmio_ == nullptr) {
+        return;
+    }
+    const auto command = static_cast<std::uint16_t>(get_config(pci_reg::command, 2));
+    for (int index = 0; index < kBarCount; ++index) {
+        Bar& bar = bars_[index];
+        if (bar.kind == BarKind::none) {
+            continue;
+        }
+        const bool io = bar.kind == BarKind::io;
+        AddressBus& bus = io ? *pio_ : *mmio_;
+        const std::uint64_t address = decoded_bar_address(index);
+        const bool decoding = (command & (io ? kCommandIoSpace : kCommandMemorySpace)) != 0;
+        const std::uint64_t limit = io ? 0x10000 : (bar.kind == BarKind::memory32 ? 0x1'0000'0000ull : ~0ull);
+        const bool placeable = address != 0 && address + bar.size > address && address + bar.size <= limit;
+        const bool want = decoding && placeable;
+        if (bar.mapped && (!want || bar.mapped_at != address)) {
+            (void)bus.remove(bar.mapped_at);
+            bar.mapped = false;
+        }
+        if (want && !bar.mapped) {
+            if (auto error = bus.add(address, bar.size, bar.window, name_)) {
+                static RateLimiter limiter;
+                if (limiter.allow()) {
+                    log_warning("{}: BAR{} at {:#x} not mapped on the {} bus: {}", name_, index, address, bus.name(),
+                                to_string(*error));
+                }
+                continue;
+            }
+            bar.mapped = true;
+            bar.mapped_at = address;
+        }
+    }
+}
+
+std::uint32_t PciDevice::config_read(std::uint32_t reg, std::uint32_t size) {
+    if ((size != 1 && size != 2 && size != 4) || reg % size != 0 || reg + size > kConfigSize) {
+        return (size == 1 || size == 2) ? static_cast<std::uint32_t>(all_ones(size)) : 0xFFFF'FFFFu;
+    }
+    std::lock_guard lock(mutex_);
+    return get_config(reg, size);
+}
+
+void PciDevice::config_write(std::uint32_t reg, std::uint32_t size, std::uint32_t value) {
+    if ((size != 1 && size != 2 && size != 4) || reg % size != 0 || reg + size > kConfigSize) {
+        return;
+    }
+    std::lock_guard lock(mutex_);
+    for (std::uint32_t i = 0; i < size; ++i) {
+        const auto byte = static_cast<std::uint8_t>(value >> (8 * i));
+        const std::uint8_t mask = writable_[reg + i];
+        config_[reg + i] = static_cast<std::uint8_t>((config_[reg + i] & ~mask) | (byte & mask));
+    }
+    const bool touches_command = reg < pci_reg::command + 2 && reg + size > pci_reg::command;
+    const bool touches_bars = reg < pci_reg::bar0 + 4 * kBarCount && reg + size > pci_reg::bar0;
+    if (touches_command || touches_bars) {
+        update_mappings();
+    }
+}
+
+}  // namespace acrn::dm

@@ -1,0 +1,270 @@
+#include "dm/vm_session.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cerrno>
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "common/log.hpp"
+#include "dm/devices/acpi_pm_control.hpp"
+#include "dm/devices/debug_exit.hpp"
+#include "dm/devices/host_char_backends.hpp"
+#include "dm/devices/hostbridge.hpp"
+#include "dm/devices/lpc_bridge.hpp"
+#include "dm/devices/testdev.hpp"
+#include "dm/devices/uart16550.hpp"
+#include "dm/guest_memory.hpp"
+#include "dm/hsm_interrupt_sink.hpp"
+#include "dm/ioreq_loop.hpp"
+#include "dm/loader/multiboot.hpp"
+#include "relay/hsm.hpp"
+
+namespace acrn::dm {
+namespace {
+
+constexpr int kExitFailure = 1;
+
+std::vector<std::uint8_t> read_image_file(const std::string& path, const char* option) {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) {
+        throw StartupError(kExitFailure, std::string(option) + ": cannot open '" + path + "': " + std::strerror(errno));
+    }
+    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    if (file.bad()) {
+        throw StartupError(kExitFailure, std::string(option) + ": cannot read '" + path + "'");
+    }
+    if (bytes.empty()) {
+        throw StartupError(kExitFailure, std::string(option) + ": '" + path + "' is empty");
+    }
+    return bytes;
+}
+
+void check(int rc, const std::string& what) {
+    if (rc < 0) {
+        throw StartupError(kExitFailure, what + ": " + std::strerror(-rc));
+    }
+}
+
+std::uint64_t align_up(std::uint64_t value, std::uint64_t alignment) { return (value + alignment - 1) & ~(alignment - 1); }
+
+}  // namespace
+
+void VmSession::PageDeleter::operator()(acrn_io_request_buffer* page) const noexcept { std::free(page); }
+
+VmSession::VmSession(DmOptions options, Hsm& hsm) : options_(std::move(options)), hsm_(hsm) {}
+
+VmSession::~VmSession() {
+    // The ioreq thread and the vCPUs must stop before devices go away.
+    try {
+        stop_vm();
+    } catch (...) {
+        // Destructors report nothing; stop_vm logs what failed.
+    }
+}
+
+void VmSession::request_power_off(int exit_status, const std::string& reason) {
+    {
+        std::lock_guard lock(power_mutex_);
+        if (exit_status_) {
+            return;  // the first request decides
+        }
+        exit_status_ = exit_status;
+    }
+    log_notice("powering off: {}", reason);
+    loop_.stop();
+}
+
+int VmSession::run() {
+    // Everything the user named is checked before any VM exists.
+    if (!options_.elf_image) {
+        throw StartupError(kExitFailure, "nothing to boot: give a multiboot ELF kernel with -E <file>");
+    }
+    const std::vector<std::uint8_t> image = read_image_file(*options_.elf_image, "-E");
+
+    try {
+        memory_ = std::make_unique<GuestMemory>(options_.memory_bytes);
+    } catch (const std::exception& error) {
+        throw StartupError(kExitFailure, std::string("-m: cannot allocate guest memory: ") + error.what());
+    }
+    create_vm();
+    map_memory();
+    create_devices();
+    load_image(image);
+
+    ioreq_loop_ = std::make_unique<IoreqLoop>(hsm_, buses_, *ioreq_page_, vcpu_count_);
+    ioreq_loop_->start();
+    for (auto& uart : uarts_) {
+        uart->start();
+    }
+
+    boost::asio::signal_set signals(loop_, SIGINT, SIGHUP, SIGTERM);
+    signals.async_wait([this](const boost::system::error_code& error, int signal) {
+        if (!error) {
+            request_power_off(0, std::string("signal ") + ::strsignal(signal));
+        }
+    });
+    auto keep_running = boost::asio::make_work_guard(loop_);
+    check(hsm_.start_vm(), "cannot start the VM");
+    log_info("VM '{}' started: {} MiB, {} vCPU(s), {} I/O completion", options_.vm_name, options_.memory_bytes >> 20,
+             vcpu_count_, options_.ioreq_polling ? "polling" : "notification");
+    loop_.run();
+
+    stop_vm();
+    log_info("VM '{}' stopped after {} I/O requests", options_.vm_name,
+             ioreq_loop_ ? ioreq_loop_->requests_served() : 0);
+    std::lock_guard lock(power_mutex_);
+    return exit_status_.value_or(0);
+}
+
+void VmSession::create_vm() {
+    void* page = std::aligned_alloc(4096, sizeof(acrn_io_request_buffer));
+    if (page == nullptr) {
+        throw StartupError(kExitFailure, "cannot allocate the ioreq page");
+    }
+    std::memset(page, 0, sizeof(acrn_io_request_buffer));
+    ioreq_page_.reset(static_cast<acrn_io_request_buffer*>(page));
+
+    acrn_vm_creation creation{};
+    std::memcpy(&creation.uuid, options_.vm_name.c_str(), std::min(options_.vm_name.size(), sizeof(creation.uuid) - 1));
+    creation.vm_flag = options_.ioreq_polling ? ACRN_GUEST_FLAG_IO_COMPLETION_POLLING : 0;
+    creation.ioreq_buf = reinterpret_cast<std::uintptr_t>(page);
+    creation.vcpu_num = 1;
+    check(hsm_.create_vm(creation), "cannot create the VM");
+    vm_created_ = true;
+    vcpu_count_ = creation.vcpu_num;
+}
+
+void VmSession::map_memory() {
+    for (const GuestMemory::Region& region : memory_->regions()) {
+        acrn_vm_memmap map{};
+        map.type = ACRN_MEMMAP_RAM;
+        map.attr = ACRN_MEM_ACCESS_RWX | ACRN_MEM_TYPE_WB;
+        map.user_vm_pa = region.gpa;
+        map.vma_base = reinterpret_cast<std::uintptr_t>(region.host);
+        map.len = region.size;
+        check(hsm_.set_memseg(map), "cannot map guest memory at " + std::to_string(region.gpa));
+    }
+}
+
+void VmSession::add_port_device(std::uint16_t base, std::uint16_t width, std::shared_ptr<IoDevice> device,
+                                const std::string& name) {
+    if (auto error = buses_.pio.add(base, width, device, name)) {
+        throw StartupError(kExitFailure, name + ": ports " + std::to_string(base) + ": " + to_string(*error));
+    }
+    port_devices_.push_back(std::move(device));
+}
+
+void VmSession::create_devices() {
+    interrupts_ = std::make_unique<HsmInterruptSink>(hsm_);
+    add_port_device(AcpiPmControl::kPort, AcpiPmControl::kWidth, std::make_shared<AcpiPmControl>(*this), "acpi-pm");
+    if (options_.debugexit) {
+        add_port_device(DebugExit::kPort, DebugExit::kWidth, std::make_shared<DebugExit>(*this), "debug-exit");
+    }
+    create_pci_devices();
+    create_serial_ports();
+}
+
+void VmSession::create_pci_devices() {
+    for (const PciSlotSpec& slot : options_.pci_slots) {
+        std::shared_ptr<PciDevice> device;
+        if (slot.emulation == "hostbridge") {
+            device = std::make_shared<HostBridge>();
+        } else if (slot.emulation == "lpc") {
+            device = std::make_shared<LpcBridge>();
+        } else if (slot.emulation == "testdev") {
+            device = std::make_shared<TestDevice>();
+        } else {
+            throw StartupError(kExitFailure, "-s: emulation '" + slot.emulation + "' is not supported yet");
+        }
+        if (!buses_.pci.add(PciAddress{slot.bus, slot.slot, slot.func}, device)) {
+            throw StartupError(kExitFailure, "-s: PCI address " + std::to_string(slot.bus) + ":" +
+                                                 std::to_string(slot.slot) + ":" + std::to_string(slot.func) +
+                                                 " is taken");
+        }
+        place_bars(*device);
+        device->attach(buses_.pio, buses_.mmio);
+        pci_devices_.push_back(std::move(device));
+    }
+}
+
+void VmSession::place_bars(PciDevice& device) {
+    // As firmware would: I/O BARs from 0x2000, 32-bit memory BARs from
+    // 3 GiB (inside the PCI hole that the RAM layout leaves free).
+    for (int index = 0; index < PciDevice::kBarCount; ++index) {
+        const BarKind kind = device.bar_kind(index);
+        if (kind == BarKind::none) {
+            continue;
+        }
+        const std::uint64_t size = device.bar_size(index);
+        std::uint64_t& next = kind == BarKind::io ? next_io_bar_ : next_memory_bar_;
+        const std::uint64_t address = align_up(next, size);
+        const std::uint64_t limit = kind == BarKind::io ? 0x10000 : 0xE000'0000;
+        if (address + size > limit) {
+            throw StartupError(kExitFailure, device.name() + ": no room left for BAR" + std::to_string(index));
+        }
+        device.place_bar(index, address);
+        next = address + size;
+    }
+}
+
+void VmSession::create_serial_ports() {
+    if (options_.serial_ports.empty()) {
+        return;
+    }
+    const bool has_lpc = std::any_of(options_.pci_slots.begin(), options_.pci_slots.end(),
+                                     [](const PciSlotSpec& slot) { return slot.emulation == "lpc"; });
+    if (!has_lpc) {
+        throw StartupError(kExitFailure, "-l: COM ports sit behind the LPC bridge: add -s 1:0,lpc");
+    }
+    for (const SerialPortSpec& port : options_.serial_ports) {
+        const LpcBridge::ComPort resources = LpcBridge::com_port(port.index);
+        const std::string name = "com" + std::to_string(port.index);
+        std::unique_ptr<CharBackend> backend;
+        try {
+            backend = make_host_char_backend(port.backend, loop_, [this] {
+                request_power_off(0, "Ctrl-A x on the console");
+            });
+        } catch (const std::exception& error) {
+            throw StartupError(kExitFailure, "-l " + name + ": " + error.what());
+        }
+        auto uart = std::make_shared<Uart16550>(name, *interrupts_, resources.irq, std::move(backend));
+        add_port_device(resources.base, Uart16550::kRegisterCount, uart, name);
+        uarts_.push_back(std::move(uart));
+    }
+}
+
+void VmSession::load_image(const std::vector<std::uint8_t>& image) {
+    acrn_vcpu_regs boot{};
+    boot.vcpu_id = 0;
+    try {
+        boot.vcpu_regs = load_multiboot_elf(image, options_.bootargs.value_or(""), *memory_);
+    } catch (const ImageError& error) {
+        throw StartupError(kExitFailure, "-E " + *options_.elf_image + ": " + error.what());
+    }
+    check(hsm_.set_vcpu_regs(boot), "cannot set the boot vCPU's registers");
+}
+
+void VmSession::stop_vm() {
+    if (!vm_created_) {
+        return;
+    }
+    vm_created_ = false;
+    if (const int rc = hsm_.pause_vm(); rc < 0) {
+        log_warning("pausing the VM failed: {}", std::strerror(-rc));
+    }
+    if (ioreq_loop_) {
+        ioreq_loop_->stop();
+    }
+    if (const int rc = hsm_.destroy_vm(); rc < 0) {
+        log_warning("destroying the VM failed: {}", std::strerror(-rc));
+    }
+}
+
+}  // namespace acrn::dm

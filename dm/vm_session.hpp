@@ -1,0 +1,94 @@
+// One UOS from creation to power-off, in ACRN's order: create the VM, give
+// it memory, build the devices, load the image, start the ioreq thread and
+// the VM, run the event loop until a power-off request, then pause, stop
+// the ioreq thread and destroy the VM.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "abi/acrn/abi.h"
+#include "dm/cli/options.hpp"
+#include "dm/io/io_buses.hpp"
+#include "dm/power_control.hpp"
+
+namespace acrn {
+class Hsm;
+}
+
+namespace acrn::dm {
+
+class GuestMemory;
+class InterruptSink;
+class IoDevice;
+class IoreqLoop;
+class PciDevice;
+class Uart16550;
+
+// A failure before the guest runs: the message names what failed; main()
+// prints it and exits with `status` (ACRN's statuses for -k/-r/-E).
+class StartupError : public std::runtime_error {
+public:
+    StartupError(int status, const std::string& message) : std::runtime_error(message), status_(status) {}
+    [[nodiscard]] int status() const noexcept { return status_; }
+
+private:
+    int status_;
+};
+
+class VmSession final : public PowerControl {
+public:
+    VmSession(DmOptions options, Hsm& hsm);
+    VmSession(const VmSession&) = delete;
+    VmSession& operator=(const VmSession&) = delete;
+    ~VmSession() override;
+
+    // Boots the VM and returns acrn-dm's exit status once it is off.
+    // Throws StartupError if the VM cannot be set up.
+    [[nodiscard]] int run();
+
+    void request_power_off(int exit_status, const std::string& reason) override;
+
+private:
+    struct IoRegistration;
+
+    void create_vm();
+    void map_memory();
+    void create_devices();
+    void create_pci_devices();
+    void create_serial_ports();
+    void add_port_device(std::uint16_t base, std::uint16_t width, std::shared_ptr<IoDevice> device,
+                         const std::string& name);
+    void place_bars(PciDevice& device);
+    void load_image(const std::vector<std::uint8_t>& image);
+    void stop_vm();
+
+    const DmOptions options_;
+    Hsm& hsm_;
+    boost::asio::io_context loop_;
+    IoBuses buses_;
+    std::unique_ptr<GuestMemory> memory_;
+    struct PageDeleter {
+        void operator()(acrn_io_request_buffer* page) const noexcept;
+    };
+    std::unique_ptr<acrn_io_request_buffer, PageDeleter> ioreq_page_;
+    std::unique_ptr<InterruptSink> interrupts_;
+    std::vector<std::shared_ptr<IoDevice>> port_devices_;  // owned here, the buses hold weak references
+    std::vector<std::shared_ptr<PciDevice>> pci_devices_;
+    std::vector<std::shared_ptr<Uart16550>> uarts_;
+    std::unique_ptr<IoreqLoop> ioreq_loop_;
+    std::uint32_t vcpu_count_ = 1;
+    bool vm_created_ = false;
+    std::uint64_t next_io_bar_ = 0x2000;
+    std::uint64_t next_memory_bar_ = 0xC000'0000;
+
+    std::mutex power_mutex_;
+    std::optional<int> exit_status_;
+};
+
+}  // namespace acrn::dm
