@@ -1,5 +1,7 @@
 #include "relay/ioreq_dispatcher.hpp"
 
+#include <chrono>
+
 #include <cerrno>
 
 #include "abi/acrn/ioreq_slot.hpp"
@@ -134,8 +136,19 @@ int IoreqDispatcher::attach_default_client() {
     if (!client) {
         return -ENODEV;
     }
+    if (attach_poll_.count() > 0) {
+        const auto deadline = std::chrono::steady_clock::now() + attach_poll_;
+        unsigned rounds = 0;
+        while (client->pending_vcpus.load(std::memory_order_acquire) == 0) {
+            __builtin_ia32_pause();
+            // Reading the clock costs more than a pause; look at it now and then.
+            if ((++rounds & 0x3F) == 0 && std::chrono::steady_clock::now() >= deadline) {
+                break;
+            }
+        }
+    }
     std::unique_lock lock(client->mutex);
-    client->wake.wait(lock, [&] { return client->pending_vcpus != 0 || client->destroying; });
+    client->wake.wait(lock, [&] { return client->pending_vcpus.load() != 0 || client->destroying; });
     return client->destroying ? -ENODEV : 0;
 }
 

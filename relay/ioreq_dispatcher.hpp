@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -40,6 +41,12 @@ public:
     // The upcall for one vCPU: deliver its PENDING slot.
     void dispatch(std::uint32_t vcpu);
 
+    // How long `attach` polls for a request before it sleeps. Zero (the
+    // default) sleeps at once, as ACRN's HSM does; a polling VM sets a short
+    // window so the device model, like the vCPU, skips the wake-up when
+    // requests come back to back.
+    void set_attach_poll(std::chrono::nanoseconds window) noexcept { attach_poll_ = window; }
+
     int create_default_client();
     int attach_default_client();
     int destroy_default_client();
@@ -54,7 +61,7 @@ private:
     struct DefaultClient {
         std::mutex mutex;
         std::condition_variable wake;
-        std::uint32_t pending_vcpus = 0;  // bit per vCPU
+        std::atomic<std::uint32_t> pending_vcpus{0};  // bit per vCPU; changed under `mutex`
         bool destroying = false;
     };
     struct InRelayClient {
@@ -72,6 +79,7 @@ private:
     const NotifyHv notify_hv_;
     std::atomic<acrn_io_request_buffer*> buffer_{nullptr};
     std::atomic<bool> clearing_{false};
+    std::chrono::nanoseconds attach_poll_{0};
 
     std::mutex clients_mutex_;  // guards the two members below; never held while waking
     std::shared_ptr<DefaultClient> default_client_;

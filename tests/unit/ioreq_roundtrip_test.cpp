@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <string>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -11,6 +13,7 @@
 #include "abi/acrn/ioreq_slot.hpp"
 #include "hv/ioreq_channel.hpp"
 #include "relay/ioreq_dispatcher.hpp"
+#include "tests/support/ioreq_rig.hpp"
 
 namespace acrn {
 namespace {
@@ -23,92 +26,45 @@ struct AlignedPage {
     acrn_io_request_buffer* page;
 };
 
-// hv + relay + a device-model loop that answers a port read with port ^ key.
-class Roundtrip {
-public:
-    Roundtrip(hv::CompletionMode mode, std::uint32_t vcpus)
-        : dispatcher_(vcpus, [this](std::uint32_t vcpu) { return channel_->notify_finish(vcpu); }) {
-        channel_ = std::make_unique<hv::IoreqChannel>(mode, vcpus,
-                                                      [this](std::uint32_t vcpu) { dispatcher_.dispatch(vcpu); });
-        channel_->attach_buffer(memory_.page);
-        dispatcher_.set_buffer(memory_.page);
-        EXPECT_EQ(dispatcher_.create_default_client(), 0);
-        vcpus_ = vcpus;
-        device_model_ = std::thread([this] { serve(); });
-    }
-    ~Roundtrip() {
-        (void)dispatcher_.destroy_default_client();
-        device_model_.join();
-    }
+using testing::IoreqRig;
 
-    hv::IoreqChannel& channel() { return *channel_; }
-    std::uint64_t handled() const { return handled_.load(); }
-
-    static std::uint32_t answer(std::uint64_t port, std::uint32_t value) {
-        return static_cast<std::uint32_t>(port * 2654435761u) ^ value;
-    }
-
-private:
-    void serve() {
-        while (dispatcher_.attach_default_client() == 0) {
-            for (std::uint32_t vcpu = 0; vcpu < vcpus_; ++vcpu) {
-                acrn_io_request& request = memory_.page->req_slot[vcpu];
-                if (IoreqSlot(request).state() != IoreqState::processing) {
-                    continue;
-                }
-                auto& pio = request.reqs.pio_request;
-                // The "device" returns a function of what the vCPU wrote
-                // before, so a stale or swapped answer cannot pass.
-                pio.value = answer(pio.address, pio.value);
-                handled_.fetch_add(1);
-                EXPECT_EQ(dispatcher_.notify_finish(vcpu), 0);
-            }
-        }
-    }
-
-    AlignedPage memory_;
-    relay::IoreqDispatcher dispatcher_;
-    std::unique_ptr<hv::IoreqChannel> channel_;
-    std::uint32_t vcpus_ = 1;
-    std::atomic<std::uint64_t> handled_{0};
-    std::thread device_model_;
-};
-
-void run_vcpu(hv::IoreqChannel& channel, std::uint32_t vcpu, std::uint64_t count, std::uint64_t& failures) {
+void run_vcpu(IoreqRig& rig, std::uint32_t vcpu, std::uint64_t count, std::uint64_t& failures) {
     for (std::uint64_t i = 0; i < count; ++i) {
-        acrn_io_request request{};
-        request.type = ACRN_IOREQ_TYPE_PORTIO;
-        request.reqs.pio_request.direction = ACRN_IOREQ_DIR_READ;
-        request.reqs.pio_request.address = (i + vcpu * 7919) & 0xFFFF;
-        request.reqs.pio_request.size = 4;
-        request.reqs.pio_request.value = static_cast<std::uint32_t>(i);
-        if (channel.submit(vcpu, request) != hv::SubmitOutcome::completed ||
-            request.reqs.pio_request.value !=
-                Roundtrip::answer(request.reqs.pio_request.address, static_cast<std::uint32_t>(i))) {
+        const auto port = static_cast<std::uint16_t>(i + vcpu * 7919);
+        if (!rig.port_read(vcpu, port, static_cast<std::uint32_t>(i))) {
             ++failures;
         }
     }
 }
 
-class IoreqRoundtripTest : public ::testing::TestWithParam<hv::CompletionMode> {};
+// How the two sides wait: hv's completion mode, and whether the device
+// model polls for the next request before sleeping (what a polling VM gets).
+struct WaitStyle {
+    hv::CompletionMode mode;
+    std::chrono::microseconds attach_poll;
+    const char* name;
+};
+
+class IoreqRoundtripTest : public ::testing::TestWithParam<WaitStyle> {};
 
 TEST_P(IoreqRoundtripTest, MillionRoundTripsNoneLostNoneDoubled) {
     constexpr std::uint64_t kRequests = 1'000'000;
-    Roundtrip roundtrip(GetParam(), 1);
+    IoreqRig rig(GetParam().mode, 1, GetParam().attach_poll);
     std::uint64_t failures = 0;
-    std::thread vcpu([&] { run_vcpu(roundtrip.channel(), 0, kRequests, failures); });
+    std::thread vcpu([&] { run_vcpu(rig, 0, kRequests, failures); });
     vcpu.join();
     EXPECT_EQ(failures, 0u);
-    EXPECT_EQ(roundtrip.handled(), kRequests);
+    EXPECT_EQ(rig.handled(), kRequests);
+    EXPECT_EQ(rig.bad_notifies(), 0u);
 }
 
 TEST_P(IoreqRoundtripTest, FourVcpusShareOneDeviceModelThread) {
     constexpr std::uint64_t kRequests = 50'000;
-    Roundtrip roundtrip(GetParam(), 4);
+    IoreqRig rig(GetParam().mode, 4, GetParam().attach_poll);
     std::uint64_t failures[4] = {};
     std::vector<std::thread> vcpus;
     for (std::uint32_t id = 0; id < 4; ++id) {
-        vcpus.emplace_back([&, id] { run_vcpu(roundtrip.channel(), id, kRequests, failures[id]); });
+        vcpus.emplace_back([&, id] { run_vcpu(rig, id, kRequests, failures[id]); });
     }
     for (auto& thread : vcpus) {
         thread.join();
@@ -116,14 +72,16 @@ TEST_P(IoreqRoundtripTest, FourVcpusShareOneDeviceModelThread) {
     for (std::uint64_t count : failures) {
         EXPECT_EQ(count, 0u);
     }
-    EXPECT_EQ(roundtrip.handled(), 4 * kRequests);
+    EXPECT_EQ(rig.handled(), 4 * kRequests);
+    EXPECT_EQ(rig.bad_notifies(), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(BothModes, IoreqRoundtripTest,
-                         ::testing::Values(hv::CompletionMode::notification, hv::CompletionMode::polling),
-                         [](const auto& info) {
-                             return info.param == hv::CompletionMode::polling ? "Polling" : "Notification";
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    WaitStyles, IoreqRoundtripTest,
+    ::testing::Values(WaitStyle{hv::CompletionMode::notification, std::chrono::microseconds(0), "Notification"},
+                      WaitStyle{hv::CompletionMode::polling, std::chrono::microseconds(0), "Polling"},
+                      WaitStyle{hv::CompletionMode::polling, std::chrono::microseconds(200), "PollingBothSides"}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 TEST(IoreqChannelTest, AbortEndsAWaitThatWillNeverBeAnswered) {
     AlignedPage memory;
