@@ -147,9 +147,8 @@ case_bench_both_modes() {
     expect bench_polling 1 "BENCH port=0xe0 n=2000" "RESULT PASS"
 }
 
-# Each hypervisor test runs in a process of its own, one VM per process as
-# with acrn-dm: dozens of VMs created and destroyed in quick succession by
-# one process can wedge the QEMU-TCG test host's kernel (docs/testing.md).
+# Each hypervisor test runs in a process of its own (one VM per process, as
+# with acrn-dm), so that a hang or crash is pinned on its test.
 case_hv_hypercalls() {
     local test bad=()
     for test in $("$BUILD/bin/hv_kvm_tests" --gtest_list_tests | awk '/^[^ ]/ {suite=$1} /^  / {print suite $1}'); do
