@@ -119,8 +119,7 @@ protected:
     }
 
     // 32-bit flat protected-mode code at 0x1000 and the registers to start
-    // it, as the multiboot loader sets them. (Real-mode guests soft-lock the
-    // QEMU-TCG test host's kernel after a few runs; protected mode does not.)
+    // it, as the multiboot loader sets them.
     void load_program(std::initializer_list<std::uint8_t> code) {
         std::memcpy(ram_ + 0x1000, code.begin(), code.size());
         acrn_vcpu_regs regs{};
