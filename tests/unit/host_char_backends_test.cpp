@@ -1,0 +1,102 @@
+// The host serial backends on real descriptors: a file, and a TCP client on
+// the loopback interface.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "common/unique_fd.hpp"
+#include "dm/devices/host_char_backends.hpp"
+
+namespace acrn::dm {
+namespace {
+
+std::span<const std::uint8_t> bytes_of(const std::string& text) {
+    return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+TEST(HostCharBackendsTest, FileBackendAppends) {
+    char path[] = "/var/tmp/acrn-serial-XXXXXX";
+    const int fd = ::mkstemp(path);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+    boost::asio::io_context loop;
+    SerialBackendSpec spec;
+    spec.kind = SerialBackendSpec::Kind::file;
+    spec.path = path;
+    {
+        auto backend = make_host_char_backend(spec, loop, {});
+        backend->write(bytes_of("hello "));
+        backend->write(bytes_of("world"));
+    }
+    {
+        auto again = make_host_char_backend(spec, loop, {});
+        again->write(bytes_of("!"));
+    }
+    std::ifstream file(path);
+    std::stringstream content;
+    content << file.rdbuf();
+    EXPECT_EQ(content.str(), "hello world!");
+    ::unlink(path);
+}
+
+TEST(HostCharBackendsTest, MissingFileDirectoryIsAClearError) {
+    boost::asio::io_context loop;
+    SerialBackendSpec spec;
+    spec.kind = SerialBackendSpec::Kind::file;
+    spec.path = "/nonexistent-dir/serial.log";
+    try {
+        (void)make_host_char_backend(spec, loop, {});
+        FAIL() << "expected an error";
+    } catch (const std::runtime_error& error) {
+        EXPECT_NE(std::string(error.what()).find("/nonexistent-dir/serial.log"), std::string::npos);
+    }
+}
+
+TEST(HostCharBackendsTest, TcpBackendServesOneClientBothWays) {
+    boost::asio::io_context loop;
+    SerialBackendSpec spec;
+    spec.kind = SerialBackendSpec::Kind::tcp;
+    std::unique_ptr<CharBackend> backend;
+    // Find a free loopback port among a few.
+    for (std::uint16_t port = 47000 + static_cast<std::uint16_t>(::getpid() % 1000); !backend; ++port) {
+        spec.port = port;
+        try {
+            backend = make_host_char_backend(spec, loop, {});
+        } catch (const std::runtime_error&) {
+        }
+    }
+    std::string received;
+    backend->start([&](std::span<const std::uint8_t> bytes) { received.append(bytes.begin(), bytes.end()); });
+
+    backend->write(bytes_of("dropped: no client yet"));
+    UniqueFd client(::socket(AF_INET, SOCK_STREAM, 0));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(spec.port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    for (int i = 0; i < 100; ++i) {
+        loop.run_for(std::chrono::milliseconds(10));  // accept
+    }
+    backend->write(bytes_of("to client"));
+    char buffer[64] = {};
+    const ssize_t got = ::recv(client.get(), buffer, sizeof(buffer) - 1, 0);
+    EXPECT_EQ(std::string(buffer, got > 0 ? static_cast<std::size_t>(got) : 0), "to client");
+
+    ASSERT_EQ(::send(client.get(), "typed", 5, 0), 5);
+    for (int i = 0; i < 100 && received.size() < 5; ++i) {
+        loop.run_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(received, "typed");
+}
+
+}  // namespace
+}  // namespace acrn::dm
