@@ -23,6 +23,7 @@
 #include "dm/guest_memory.hpp"
 #include "dm/hsm_interrupt_sink.hpp"
 #include "dm/ioreq_loop.hpp"
+#include "dm/loader/bzimage.hpp"
 #include "dm/loader/multiboot.hpp"
 #include "relay/hsm.hpp"
 
@@ -31,17 +32,20 @@ namespace {
 
 constexpr int kExitFailure = 1;
 
-std::vector<std::uint8_t> read_image_file(const std::string& path, const char* option) {
+constexpr int kExitKernel = 10;  // ACRN's statuses for a bad -k / -r
+constexpr int kExitInitrd = 11;
+
+std::vector<std::uint8_t> read_image_file(const std::string& path, const char* option, int status = kExitFailure) {
     std::ifstream file(path, std::ios::binary);
     if (!file) {
-        throw StartupError(kExitFailure, std::string(option) + ": cannot open '" + path + "': " + std::strerror(errno));
+        throw StartupError(status, std::string(option) + ": cannot open '" + path + "': " + std::strerror(errno));
     }
     std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
     if (file.bad()) {
-        throw StartupError(kExitFailure, std::string(option) + ": cannot read '" + path + "'");
+        throw StartupError(status, std::string(option) + ": cannot read '" + path + "'");
     }
     if (bytes.empty()) {
-        throw StartupError(kExitFailure, std::string(option) + ": '" + path + "' is empty");
+        throw StartupError(status, std::string(option) + ": '" + path + "' is empty");
     }
     return bytes;
 }
@@ -82,11 +86,24 @@ void VmSession::request_power_off(int exit_status, const std::string& reason) {
 }
 
 int VmSession::run() {
-    // Everything the user named is checked before any VM exists.
-    if (!options_.elf_image) {
-        throw StartupError(kExitFailure, "nothing to boot: give a multiboot ELF kernel with -E <file>");
+    // Everything the user named is checked before any VM exists. As in
+    // ACRN, -k takes precedence over -E, and a missing kernel or initrd
+    // exits with 10 or 11.
+    BootImages images;
+    if (options_.kernel) {
+        images.kernel = read_image_file(*options_.kernel, "-k", kExitKernel);
+        if (options_.initrd) {
+            images.initrd = read_image_file(*options_.initrd, "-r", kExitInitrd);
+        }
+    } else if (options_.elf_image) {
+        if (options_.initrd) {
+            throw StartupError(kExitFailure, "-r: an initrd needs a Linux kernel given with -k");
+        }
+        images.kernel = read_image_file(*options_.elf_image, "-E");
+    } else {
+        throw StartupError(kExitFailure,
+                           "nothing to boot: give a Linux bzImage with -k <file> or a multiboot ELF with -E <file>");
     }
-    const std::vector<std::uint8_t> image = read_image_file(*options_.elf_image, "-E");
 
     try {
         memory_ = std::make_unique<GuestMemory>(options_.memory_bytes);
@@ -96,7 +113,7 @@ int VmSession::run() {
     create_vm();
     map_memory();
     create_devices();
-    load_image(image);
+    load_images(images);
 
     ioreq_loop_ = std::make_unique<IoreqLoop>(hsm_, buses_, *ioreq_page_, vcpu_count_);
     ioreq_loop_->start();
@@ -240,13 +257,23 @@ void VmSession::create_serial_ports() {
     }
 }
 
-void VmSession::load_image(const std::vector<std::uint8_t>& image) {
+void VmSession::load_images(const BootImages& images) {
     acrn_vcpu_regs boot{};
     boot.vcpu_id = 0;
+    const std::string command_line = options_.bootargs.value_or("");
     try {
-        boot.vcpu_regs = load_multiboot_elf(image, options_.bootargs.value_or(""), *memory_);
+        if (options_.kernel) {
+            std::optional<std::span<const std::uint8_t>> initrd;
+            if (options_.initrd) {
+                initrd = std::span<const std::uint8_t>(images.initrd);
+            }
+            boot.vcpu_regs = load_bzimage(images.kernel, initrd, command_line, *memory_);
+        } else {
+            boot.vcpu_regs = load_multiboot_elf(images.kernel, command_line, *memory_);
+        }
     } catch (const ImageError& error) {
-        throw StartupError(kExitFailure, "-E " + *options_.elf_image + ": " + error.what());
+        const std::string source = options_.kernel ? "-k " + *options_.kernel : "-E " + *options_.elf_image;
+        throw StartupError(options_.kernel ? kExitKernel : kExitFailure, source + ": " + error.what());
     }
     check(hsm_.set_vcpu_regs(boot), "cannot set the boot vCPU's registers");
 }

@@ -65,7 +65,11 @@ private:
     void add_port_device(std::uint16_t base, std::uint16_t width, std::shared_ptr<IoDevice> device,
                          const std::string& name);
     void place_bars(PciDevice& device);
-    void load_image(const std::vector<std::uint8_t>& image);
+    struct BootImages {
+        std::vector<std::uint8_t> kernel;  // -k bzImage, or else the -E ELF
+        std::vector<std::uint8_t> initrd;
+    };
+    void load_images(const BootImages& images);
     void stop_vm();
 
     const DmOptions options_;

@@ -390,7 +390,14 @@ TEST(CliOptions, CpuAffinity) {
 
 TEST(CliOptions, PathOptions) {
     const std::string p1023(1023, 'a'), p1024(1024, 'a'), p2047(2047, 'a'), p2048(2048, 'a');
-    for (const char* option : {"-k", "-r", "--cmd_monitor", "--iasl", "--vtpm2"}) {
+    for (const char* option : {"-k", "-r"}) {
+        (void)expect_ok({option, "/some/path", "vm"});
+        (void)expect_ok({option, p1023, "vm"});
+        expect_invalid({option, p1024, "vm"}, option);
+        expect_invalid({option, "", "vm"}, option);
+    }
+    EXPECT_EQ(expect_ok({"-k", "/boot/vmlinuz", "-r", "/boot/initrd", "vm"}).initrd, "/boot/initrd");
+    for (const char* option : {"--cmd_monitor", "--iasl", "--vtpm2"}) {
         expect_not_yet({option, "/some/path", "vm"}, option);
         expect_not_yet({option, p1023, "vm"}, option);
         expect_invalid({option, p1024, "vm"}, option);
@@ -452,7 +459,7 @@ TEST(CliOptions, RefusalComesAfterAllValuesAreValid) {
     expect_invalid({"--virtio_poll", "100", "-s", "99,testdev", "vm"}, "-s");
     expect_error({"--rtvm", "vm1", "vm2"}, "vm name");
     // The first refusal is the one reported.
-    expect_not_yet({"-k", "/bzImage", "--rtvm", "vm"}, "-k");
+    expect_not_yet({"--virtio_poll", "100", "--rtvm", "vm"}, "--virtio_poll");
 }
 
 TEST(CliOptions, MessagesStayOnOneLine) {

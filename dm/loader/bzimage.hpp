@@ -1,0 +1,34 @@
+// `-k bzImage -r initrd -B cmdline`: the Linux x86 boot protocol
+// (Documentation/arch/x86/boot.rst), 64-bit entry. The kernel is loaded at
+// 1 MiB, the zero page carries the setup header, the e820 map, the command
+// line and the initrd, and the boot vCPU starts at the 64-bit entry point
+// with an identity map of the first 4 GiB, as the protocol asks.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "abi/acrn/abi.h"
+#include "dm/loader/multiboot.hpp"  // ImageError
+
+namespace acrn::dm {
+
+class GuestMemory;
+
+struct BzImageLayout {
+    static constexpr std::uint64_t kGdtAddress = 0x1000;
+    static constexpr std::uint64_t kZeroPageAddress = 0x7000;
+    static constexpr std::uint64_t kPageTablesAddress = 0x9000;  // PML4, PDPT, 4 PDs
+    static constexpr std::uint64_t kCommandLineAddress = 0x20000;
+    static constexpr std::uint64_t kKernelAddress = 0x100000;
+    static constexpr std::uint64_t kLowMemoryReservedStart = 0x9FC00;  // EBDA
+};
+
+// Throws ImageError saying what is wrong with the kernel or initrd.
+[[nodiscard]] acrn_regs load_bzimage(std::span<const std::uint8_t> kernel,
+                                     std::optional<std::span<const std::uint8_t>> initrd,
+                                     const std::string& command_line, const GuestMemory& memory);
+
+}  // namespace acrn::dm
