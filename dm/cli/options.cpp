@@ -2,7 +2,7 @@
 // the value parsers of option_values.cpp. Differences from ACRN (its quirks):
 // every value is range-checked, a bare -m number means MiB, obsolete `-s`
 // emulations only warn, `--logger_setting` without `,level=` or with an
-// unknown sink is an error, and options that are not implemented yet are
+// unknown sink is an error, and options this build cannot serve yet are
 // refused ("not supported yet") instead of being ignored.
 #include "dm/cli/options.hpp"
 
