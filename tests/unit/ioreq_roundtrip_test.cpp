@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <ostream>
 #include <string>
 #include <cstdlib>
 #include <cstring>
@@ -44,6 +45,8 @@ struct WaitStyle {
     std::chrono::microseconds attach_poll;
     const char* name;
 };
+
+void PrintTo(const WaitStyle& style, std::ostream* out) { *out << style.name; }
 
 class IoreqRoundtripTest : public ::testing::TestWithParam<WaitStyle> {};
 
