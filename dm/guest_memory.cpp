@@ -33,6 +33,18 @@ GuestMemory::GuestMemory(std::uint64_t size) : size_(size) {
     }
 }
 
+std::vector<GuestMemory::MapEntry> GuestMemory::memory_map() const {
+    std::vector<MapEntry> map{
+        {0, kConventionalMemoryEnd, MapEntry::ram},
+        {kConventionalMemoryEnd, kExtendedMemoryStart - kConventionalMemoryEnd, MapEntry::reserved},
+        {kExtendedMemoryStart, low_memory_end() - kExtendedMemoryStart, MapEntry::ram},
+    };
+    if (regions_.size() > 1) {
+        map.push_back({regions_[1].gpa, regions_[1].size, MapEntry::ram});
+    }
+    return map;
+}
+
 std::span<std::uint8_t> GuestMemory::span(std::uint64_t gpa, std::uint64_t length) const noexcept {
     for (const Region& region : regions_) {
         if (gpa >= region.gpa && gpa - region.gpa < region.size && length <= region.size - (gpa - region.gpa)) {

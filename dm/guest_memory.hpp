@@ -20,11 +20,27 @@ public:
     static constexpr std::uint64_t kLowMemoryLimit = 2ull << 30;
     static constexpr std::uint64_t kHighMemoryBase = 4ull << 30;
 
+    // The PC layout below 1 MiB: conventional memory ends where the EBDA
+    // and the BIOS area begin, and extended memory starts at 1 MiB.
+    static constexpr std::uint64_t kConventionalMemoryEnd = 0x9FC00;
+    static constexpr std::uint64_t kExtendedMemoryStart = 0x100000;
+
     struct Region {
         std::uint64_t gpa;
         std::uint64_t size;
         std::uint8_t* host;
     };
+
+    // The guest-physical memory map firmware reports (e820 / multiboot
+    // types): RAM below the EBDA, the reserved hole up to 1 MiB, RAM from
+    // 1 MiB, and RAM above 4 GiB if there is any.
+    struct MapEntry {
+        enum Type : std::uint32_t { ram = 1, reserved = 2 };
+        std::uint64_t base;
+        std::uint64_t size;
+        Type type;
+    };
+    [[nodiscard]] std::vector<MapEntry> memory_map() const;
 
     // Throws std::system_error when the memory cannot be had.
     explicit GuestMemory(std::uint64_t size);

@@ -34,8 +34,6 @@ constexpr std::uint16_t kMinimumProtocol = 0x0206;  // 64-bit entry, cmdline_siz
 constexpr std::uint8_t kLoadedHigh = 0x01;
 constexpr std::uint8_t kCanUseHeap = 0x80;
 constexpr std::uint16_t kXlfKernel64 = 0x0001;
-constexpr std::uint32_t kE820Ram = 1;
-constexpr std::uint32_t kE820Reserved = 2;
 
 template <typename T>
 T get(std::span<const std::uint8_t> bytes, std::size_t offset) {
@@ -150,12 +148,8 @@ acrn_regs load_bzimage(std::span<const std::uint8_t> kernel, std::optional<std::
     }
 
     std::uint8_t entries = 0;
-    add_e820(page, entries, 0, Layout::kLowMemoryReservedStart, kE820Ram);
-    add_e820(page, entries, Layout::kLowMemoryReservedStart, 0x100000 - Layout::kLowMemoryReservedStart,
-             kE820Reserved);
-    add_e820(page, entries, 0x100000, memory.low_memory_end() - 0x100000, kE820Ram);
-    if (memory.regions().size() > 1) {
-        add_e820(page, entries, memory.regions()[1].gpa, memory.regions()[1].size, kE820Ram);
+    for (const GuestMemory::MapEntry& entry : memory.memory_map()) {
+        add_e820(page, entries, entry.base, entry.size, entry.type);
     }
     static_assert(zero_page::e820_max >= 4);
     put<std::uint8_t>(page, zero_page::e820_entries, entries);

@@ -23,7 +23,6 @@ struct BzImageLayout {
     static constexpr std::uint64_t kPageTablesAddress = 0x9000;  // PML4, PDPT, 4 PDs
     static constexpr std::uint64_t kCommandLineAddress = 0x20000;
     static constexpr std::uint64_t kKernelAddress = 0x100000;
-    static constexpr std::uint64_t kLowMemoryReservedStart = 0x9FC00;  // EBDA
 };
 
 // Throws ImageError saying what is wrong with the kernel or initrd.

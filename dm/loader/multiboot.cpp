@@ -101,7 +101,7 @@ void load_segments(std::span<const std::uint8_t> image, const Elf32_Ehdr& elf, c
         if (ph.p_offset > image.size() || ph.p_filesz > image.size() - ph.p_offset) {
             throw ImageError("ELF segment " + std::to_string(i) + " lies beyond the end of the file");
         }
-        if (ph.p_paddr < MultibootInfoLayout::kLimit) {
+        if (ph.p_paddr < GuestMemory::kConventionalMemoryEnd) {
             throw ImageError("ELF segment " + std::to_string(i) + " would overwrite low memory (below 640 KiB)");
         }
         auto target = memory.span(ph.p_paddr, ph.p_memsz);
@@ -124,11 +124,12 @@ std::uint32_t write_boot_information(const std::string& command_line, const Gues
     if (command_line.size() >= Layout::kMaxCommandLine) {
         throw ImageError("command line longer than " + std::to_string(Layout::kMaxCommandLine - 1) + " characters");
     }
+    // Multiboot lists the RAM; what is not listed is not RAM.
     std::vector<MultibootMmapEntry> map;
-    map.push_back({20, 0, Layout::kLimit, 1});
-    map.push_back({20, 0x100000, memory.low_memory_end() - 0x100000, 1});
-    if (memory.regions().size() > 1) {
-        map.push_back({20, memory.regions()[1].gpa, memory.regions()[1].size, 1});
+    for (const GuestMemory::MapEntry& entry : memory.memory_map()) {
+        if (entry.type == GuestMemory::MapEntry::ram) {
+            map.push_back({20, entry.base, entry.size, entry.type});
+        }
     }
     const std::uint64_t command_line_at = Layout::kInfoAddress + sizeof(MultibootInfo);
     const std::uint64_t loader_name_at = command_line_at + command_line.size() + 1;
@@ -137,8 +138,9 @@ std::uint32_t write_boot_information(const std::string& command_line, const Gues
 
     MultibootInfo info{};
     info.flags = kInfoMemory | kInfoCommandLine | kInfoMemoryMap | kInfoBootLoaderName;
-    info.mem_lower = static_cast<std::uint32_t>(Layout::kLimit / 1024);
-    info.mem_upper = static_cast<std::uint32_t>((memory.low_memory_end() - 0x100000) / 1024);
+    info.mem_lower = static_cast<std::uint32_t>(GuestMemory::kConventionalMemoryEnd / 1024);
+    info.mem_upper =
+        static_cast<std::uint32_t>((memory.low_memory_end() - GuestMemory::kExtendedMemoryStart) / 1024);
     info.cmdline = static_cast<std::uint32_t>(command_line_at);
     info.boot_loader_name = static_cast<std::uint32_t>(loader_name_at);
     info.mmap_addr = static_cast<std::uint32_t>(map_at);

@@ -26,7 +26,6 @@ struct MultibootInfoLayout {
     // memory map and the boot GDT go; below the 1 MiB load addresses.
     static constexpr std::uint64_t kInfoAddress = 0x9000;
     static constexpr std::uint64_t kGdtAddress = 0x8000;
-    static constexpr std::uint64_t kLimit = 0x9FC00;  // end of conventional memory
     static constexpr std::size_t kMaxCommandLine = 2048;
 };
 
