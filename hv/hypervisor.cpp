@@ -173,11 +173,11 @@ long Hypervisor::set_memory_regions(std::uint64_t batch_address) {
         return -EFAULT;
     }
     for (std::uint32_t i = 0; i < batch->regions_num; ++i) {
-        if (service_os_.translate(ops[i].service_vm_pa, ops[i].size) == nullptr && ops[i].type == ACRN_MEM_REGION_ADD) {
+        void* host = service_os_.translate(ops[i].service_vm_pa, ops[i].size);
+        if (host == nullptr && ops[i].type == ACRN_MEM_REGION_ADD) {
             return -EFAULT;
         }
-        const auto host = reinterpret_cast<std::uintptr_t>(service_os_.translate(ops[i].service_vm_pa, ops[i].size));
-        if (const int rc = vm->set_memory_region(ops[i], host); rc < 0) {
+        if (const int rc = vm->set_memory_region(ops[i], reinterpret_cast<std::uintptr_t>(host)); rc < 0) {
             return rc;
         }
     }

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/access_size.hpp"
 #include "common/log.hpp"
 #include "common/system_error.hpp"
 #include "hv/ioreq_channel.hpp"
@@ -38,10 +39,6 @@ void install_kick_handler() {
 // bits. ACRN's hypervisor powers a VM off this way after a triple fault.
 constexpr std::uint16_t kPm1aControlPort = 0x404;
 constexpr std::uint64_t kSleepS5 = (5u << 10) | (1u << 13);
-
-std::uint64_t size_mask(std::uint32_t size) noexcept {
-    return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
-}
 
 RateLimiter& bad_request_log_limit() {
     static RateLimiter limiter;
@@ -200,7 +197,7 @@ void Vcpu::handle_port_io() {
 }
 
 std::uint64_t Vcpu::port_access(std::uint16_t port, std::uint32_t size, bool write, std::uint64_t value) {
-    const std::uint64_t all_ones = size_mask(size);
+    const std::uint64_t size_ones = all_ones(size);
     if (PciConfigAddress::is_address_port(port, size)) {
         if (write) {
             services_.pci_address.write(static_cast<std::uint32_t>(value));
@@ -213,13 +210,13 @@ std::uint64_t Vcpu::port_access(std::uint16_t port, std::uint32_t size, bool wri
     if (PciConfigAddress::is_data_port(port)) {
         const auto target = services_.pci_address.decode(port);
         if (!target) {
-            return all_ones;
+            return size_ones;
         }
         request.type = ACRN_IOREQ_TYPE_PCICFG;
         auto& pci = request.reqs.pci_request;
         pci.direction = write ? ACRN_IOREQ_DIR_WRITE : ACRN_IOREQ_DIR_READ;
         pci.size = size;
-        pci.value = static_cast<std::uint32_t>(value & all_ones);
+        pci.value = static_cast<std::uint32_t>(value & size_ones);
         pci.bus = target->bus;
         pci.dev = target->dev;
         pci.func = target->func;
@@ -230,17 +227,17 @@ std::uint64_t Vcpu::port_access(std::uint16_t port, std::uint32_t size, bool wri
         pio.direction = write ? ACRN_IOREQ_DIR_WRITE : ACRN_IOREQ_DIR_READ;
         pio.address = port;
         pio.size = size;
-        pio.value = static_cast<std::uint32_t>(value & all_ones);
+        pio.value = static_cast<std::uint32_t>(value & size_ones);
     }
 
     if (services_.ioreq.submit(id_, request) != SubmitOutcome::completed) {
         if (bad_request_log_limit().allow()) {
             log_debug("vCPU {}: port {:#x} access got no answer", id_, port);
         }
-        return all_ones;
+        return size_ones;
     }
     // PIO and PCICFG keep the value at the same offset (static_assert'ed in abi.h).
-    return request.reqs.pio_request.value & all_ones;
+    return request.reqs.pio_request.value & size_ones;
 }
 
 void Vcpu::handle_mmio() {
@@ -257,9 +254,9 @@ void Vcpu::handle_mmio() {
     if (run_->mmio.is_write) {
         std::memcpy(&mmio.value, run_->mmio.data, size);
     }
-    std::uint64_t value = size_mask(size);
+    std::uint64_t value = all_ones(size);
     if (services_.ioreq.submit(id_, request) == SubmitOutcome::completed) {
-        value = mmio.value & size_mask(size);
+        value = mmio.value & all_ones(size);
     }
     if (!run_->mmio.is_write) {
         std::memcpy(run_->mmio.data, &value, size);

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "common/access_size.hpp"
 #include "common/log.hpp"
 #include "hv/hypervisor.hpp"
 #include "hv/service_os_memory.hpp"
@@ -276,7 +277,7 @@ int HostedVm::ioeventfd(const acrn_ioeventfd& request) {
         }
         const std::uint64_t value = io.type == ACRN_IOREQ_TYPE_MMIO ? io.reqs.mmio_request.value
                                                                     : io.reqs.pio_request.value;
-        const std::uint64_t mask = length >= 8 ? ~0ull : (1ull << (length * 8)) - 1;
+        const std::uint64_t mask = all_ones(length);
         if (!datamatch || (value & mask) == (match_value & mask)) {
             const std::uint64_t one = 1;
             (void)!::write(fd, &one, sizeof(one));

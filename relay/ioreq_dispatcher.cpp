@@ -1,8 +1,7 @@
 #include "relay/ioreq_dispatcher.hpp"
 
-#include <chrono>
-
 #include <cerrno>
+#include <chrono>
 
 #include "abi/acrn/ioreq_slot.hpp"
 #include "common/log.hpp"
@@ -118,6 +117,11 @@ void IoreqDispatcher::deliver(std::uint32_t vcpu, acrn_io_request& request) {
     client->wake.notify_one();
 }
 
+std::shared_ptr<IoreqDispatcher::DefaultClient> IoreqDispatcher::current_default_client() {
+    std::lock_guard lock(clients_mutex_);
+    return default_client_;
+}
+
 int IoreqDispatcher::create_default_client() {
     std::lock_guard lock(clients_mutex_);
     if (default_client_) {
@@ -128,11 +132,7 @@ int IoreqDispatcher::create_default_client() {
 }
 
 int IoreqDispatcher::attach_default_client() {
-    std::shared_ptr<DefaultClient> client;
-    {
-        std::lock_guard lock(clients_mutex_);
-        client = default_client_;
-    }
+    const std::shared_ptr<DefaultClient> client = current_default_client();
     if (!client) {
         return -ENODEV;
     }
@@ -175,11 +175,7 @@ int IoreqDispatcher::notify_finish(std::uint32_t vcpu) {
     if (page == nullptr || vcpu >= vcpu_count_ || vcpu >= ACRN_IO_REQUEST_MAX) {
         return -EINVAL;
     }
-    std::shared_ptr<DefaultClient> client;
-    {
-        std::lock_guard lock(clients_mutex_);
-        client = default_client_;
-    }
+    const std::shared_ptr<DefaultClient> client = current_default_client();
     if (client) {
         std::lock_guard lock(client->mutex);
         client->pending_vcpus &= ~(1u << vcpu);
@@ -211,11 +207,7 @@ int IoreqDispatcher::clear_requests() {
             }
         }
     }
-    std::shared_ptr<DefaultClient> client;
-    {
-        std::lock_guard lock(clients_mutex_);
-        client = default_client_;
-    }
+    const std::shared_ptr<DefaultClient> client = current_default_client();
     if (client) {
         std::lock_guard lock(client->mutex);
         client->pending_vcpus = 0;

@@ -71,6 +71,7 @@ private:
         InRelayHandler handler;
     };
 
+    [[nodiscard]] std::shared_ptr<DefaultClient> current_default_client();
     void deliver(std::uint32_t vcpu, acrn_io_request& request);
     [[nodiscard]] const InRelayClient* match_range(const acrn_io_request& request) const;
     int complete(std::uint32_t vcpu, acrn_io_request& request);

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "common/access_size.hpp"
+
 namespace acrn::dm {
 
 struct IoAccess {
@@ -19,9 +21,5 @@ public:
     [[nodiscard]] virtual std::uint64_t read(const IoAccess& access) = 0;
     virtual void write(const IoAccess& access, std::uint64_t value) = 0;
 };
-
-[[nodiscard]] constexpr std::uint64_t all_ones(std::uint32_t size) noexcept {
-    return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
-}
 
 }  // namespace acrn::dm
