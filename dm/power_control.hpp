@@ -11,6 +11,9 @@ class PowerControl {
 public:
     virtual ~PowerControl() = default;
     virtual void request_power_off(int exit_status, const std::string& reason) = 0;
+    // The guest asked for a reset (0xCF9, the i8042, the ACPI reset register):
+    // the VM is reset and boots again in the same process, as in ACRN.
+    virtual void request_reset(const std::string& reason) = 0;
 };
 
 }  // namespace acrn::dm

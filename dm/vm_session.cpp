@@ -85,6 +85,11 @@ void VmSession::request_power_off(int exit_status, const std::string& reason) {
     loop_.stop();
 }
 
+void VmSession::request_reset(const std::string& reason) {
+    // Until the session can rebuild the VM in place, a reset ends it.
+    request_power_off(0, "reset requested (" + reason + "); rebooting in place is not supported yet");
+}
+
 int VmSession::run() {
     // Everything the user named is checked before any VM exists. As in
     // ACRN, -k takes precedence over -E, and a missing kernel or initrd

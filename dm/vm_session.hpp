@@ -53,6 +53,7 @@ public:
     [[nodiscard]] int run();
 
     void request_power_off(int exit_status, const std::string& reason) override;
+    void request_reset(const std::string& reason) override;
 
 private:
     struct IoRegistration;

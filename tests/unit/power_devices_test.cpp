@@ -12,7 +12,12 @@ public:
         statuses.push_back(exit_status);
         last_reason = reason;
     }
+    void request_reset(const std::string& reason) override {
+        ++resets;
+        last_reason = reason;
+    }
     std::vector<int> statuses;
+    int resets = 0;
     std::string last_reason;
 };
 
