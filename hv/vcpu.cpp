@@ -38,6 +38,7 @@ void install_kick_handler() {
 // ACPI PM1a control: SLP_TYP 5 (S5) with SLP_EN, written to 0x404 as 16
 // bits. ACRN's hypervisor powers a VM off this way after a triple fault.
 constexpr std::uint16_t kPm1aControlPort = 0x404;
+constexpr std::uint32_t kCpuidHypervisorBit = 1u << 31;
 constexpr std::uint64_t kSleepS5 = (5u << 10) | (1u << 13);
 
 RateLimiter& bad_request_log_limit() {
@@ -75,8 +76,12 @@ void Vcpu::configure_cpuid(const KvmSystem& kvm) {
     CpuidTable cpuid = kvm.supported_cpuid();
     for (kvm_cpuid_entry2& entry : cpuid.entries()) {
         if (entry.function == 1) {
-            // Initial APIC id = vCPU id.
+            // Initial APIC id = vCPU id. The hypervisor bit is what makes a
+            // guest look at KVM's leaves at 0x40000000 (kvm-clock, PV EOI):
+            // without it Linux calibrates the TSC against the PIT, which
+            // fails when the host is slow or busy.
             entry.ebx = (entry.ebx & 0x00FF'FFFFu) | (id_ << 24);
+            entry.ecx |= kCpuidHypervisorBit;
         } else if (entry.function == 0xB || entry.function == 0x1F) {
             entry.edx = id_;  // x2APIC id
         }
