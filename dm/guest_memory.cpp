@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "common/system_error.hpp"
+#include "dm/platform_layout.hpp"
 
 namespace acrn::dm {
 
@@ -39,6 +40,8 @@ std::vector<GuestMemory::MapEntry> GuestMemory::memory_map() const {
         {kConventionalMemoryEnd, kExtendedMemoryStart - kConventionalMemoryEnd, MapEntry::reserved},
         {kExtendedMemoryStart, low_memory_end() - kExtendedMemoryStart, MapEntry::ram},
     };
+    // The PCI ECAM window: Linux uses MMCONFIG only where firmware reserves it.
+    map.push_back({platform::kEcamAddress, platform::kEcamSize, MapEntry::reserved});
     if (regions_.size() > 1) {
         map.push_back({regions_[1].gpa, regions_[1].size, MapEntry::ram});
     }

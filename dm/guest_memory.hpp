@@ -33,7 +33,7 @@ public:
 
     // The guest-physical memory map firmware reports (e820 / multiboot
     // types): RAM below the EBDA, the reserved hole up to 1 MiB, RAM from
-    // 1 MiB, and RAM above 4 GiB if there is any.
+    // 1 MiB, the reserved PCI ECAM window, and RAM above 4 GiB if any.
     struct MapEntry {
         enum Type : std::uint32_t { ram = 1, reserved = 2 };
         std::uint64_t base;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <map>
 
 #include "common/log.hpp"
 #include "dm/devices/acpi_pm_control.hpp"
@@ -21,10 +22,13 @@
 #include "dm/devices/testdev.hpp"
 #include "dm/devices/uart16550.hpp"
 #include "dm/guest_memory.hpp"
+#include "dm/host_cpus.hpp"
 #include "dm/hsm_interrupt_sink.hpp"
 #include "dm/ioreq_loop.hpp"
 #include "dm/loader/bzimage.hpp"
 #include "dm/loader/multiboot.hpp"
+#include "dm/pci/pci_ecam.hpp"
+#include "dm/platform_layout.hpp"
 #include "relay/hsm.hpp"
 
 namespace acrn::dm {
@@ -157,10 +161,32 @@ void VmSession::create_vm() {
     std::memcpy(&creation.uuid, options_.vm_name.c_str(), std::min(options_.vm_name.size(), sizeof(creation.uuid) - 1));
     creation.vm_flag = options_.ioreq_polling ? ACRN_GUEST_FLAG_IO_COMPLETION_POLLING : 0;
     creation.ioreq_buf = reinterpret_cast<std::uintptr_t>(page);
-    creation.vcpu_num = 1;
+    creation.vcpu_num = static_cast<std::uint16_t>(options_.vcpu_count.value_or(1));
+    creation.cpu_affinity = host_cpu_affinity();
     check(hsm_.create_vm(creation), "cannot create the VM");
     vm_created_ = true;
     vcpu_count_ = creation.vcpu_num;
+}
+
+std::uint64_t VmSession::host_cpu_affinity() const {
+    if (options_.cpu_affinity.empty()) {
+        return 0;
+    }
+    std::map<std::uint32_t, int> host_cpus;
+    try {
+        host_cpus = host_cpus_by_apic_id();
+    } catch (const std::exception& error) {
+        throw StartupError(kExitFailure, std::string("--cpu_affinity: ") + error.what());
+    }
+    std::uint64_t mask = 0;
+    for (const std::uint32_t apic_id : options_.cpu_affinity) {
+        const auto found = host_cpus.find(apic_id);
+        if (found == host_cpus.end() || found->second >= 64) {
+            throw StartupError(kExitFailure, "--cpu_affinity: no online host CPU has LAPIC id " + std::to_string(apic_id));
+        }
+        mask |= 1ull << found->second;
+    }
+    return mask;
 }
 
 void VmSession::map_memory() {
@@ -177,8 +203,13 @@ void VmSession::map_memory() {
 
 void VmSession::add_port_device(std::uint16_t base, std::uint16_t width, std::shared_ptr<IoDevice> device,
                                 const std::string& name) {
-    if (auto error = buses_.pio.add(base, width, device, name)) {
-        throw StartupError(kExitFailure, name + ": ports " + std::to_string(base) + ": " + to_string(*error));
+    add_device(buses_.pio, base, width, std::move(device), name);
+}
+
+void VmSession::add_device(AddressBus& bus, std::uint64_t base, std::uint64_t width, std::shared_ptr<IoDevice> device,
+                           const std::string& name) {
+    if (auto error = bus.add(base, width, device, name)) {
+        throw StartupError(kExitFailure, name + ": " + bus.name() + " " + std::to_string(base) + ": " + to_string(*error));
     }
     port_devices_.push_back(std::move(device));
 }
@@ -190,6 +221,8 @@ void VmSession::create_devices() {
         add_port_device(DebugExit::kPort, DebugExit::kWidth, std::make_shared<DebugExit>(*this), "debug-exit");
     }
     create_pci_devices();
+    add_device(buses_.mmio, platform::kEcamAddress, platform::kEcamSize, std::make_shared<PciEcam>(buses_.pci),
+               "pci-ecam");
     create_serial_ports();
 }
 
@@ -211,6 +244,9 @@ void VmSession::create_pci_devices() {
                                                  " is taken");
         }
         place_bars(*device);
+        if (const std::uint8_t pin = device->interrupt_pin(); pin != 0) {
+            device->route_intx(platform::pci_intx_gsi(slot.slot, pin));
+        }
         device->attach(buses_.pio, buses_.mmio);
         pci_devices_.push_back(std::move(device));
     }
@@ -227,7 +263,7 @@ void VmSession::place_bars(PciDevice& device) {
         const std::uint64_t size = device.bar_size(index);
         std::uint64_t& next = kind == BarKind::io ? next_io_bar_ : next_memory_bar_;
         const std::uint64_t address = align_up(next, size);
-        const std::uint64_t limit = kind == BarKind::io ? 0x10000 : 0xE000'0000;
+        const std::uint64_t limit = kind == BarKind::io ? platform::kPciIoWindowLimit : platform::kPciMmio32Limit;
         if (address + size > limit) {
             throw StartupError(kExitFailure, device.name() + ": no room left for BAR" + std::to_string(index));
         }

@@ -59,12 +59,15 @@ private:
     struct IoRegistration;
 
     void create_vm();
+    [[nodiscard]] std::uint64_t host_cpu_affinity() const;
     void map_memory();
     void create_devices();
     void create_pci_devices();
     void create_serial_ports();
     void add_port_device(std::uint16_t base, std::uint16_t width, std::shared_ptr<IoDevice> device,
                          const std::string& name);
+    void add_device(AddressBus& bus, std::uint64_t base, std::uint64_t width, std::shared_ptr<IoDevice> device,
+                    const std::string& name);
     void place_bars(PciDevice& device);
     struct BootImages {
         std::vector<std::uint8_t> kernel;  // -k bzImage, or else the -E ELF
@@ -83,7 +86,7 @@ private:
     };
     std::unique_ptr<acrn_io_request_buffer, PageDeleter> ioreq_page_;
     std::unique_ptr<InterruptSink> interrupts_;
-    std::vector<std::shared_ptr<IoDevice>> port_devices_;  // owned here, the buses hold weak references
+    std::vector<std::shared_ptr<IoDevice>> port_devices_;  // PIO and MMIO devices; the buses hold weak references
     std::vector<std::shared_ptr<PciDevice>> pci_devices_;
     std::vector<std::shared_ptr<Uart16550>> uarts_;
     std::unique_ptr<IoreqLoop> ioreq_loop_;

@@ -123,6 +123,11 @@ long Hypervisor::create_vm(std::uint64_t creation_address) {
     config.vcpu_count = vcpu_count;
     config.completion = (flags & ACRN_GUEST_FLAG_IO_COMPLETION_POLLING) != 0 ? CompletionMode::polling
                                                                               : CompletionMode::notification;
+    for (int cpu = 0; cpu < 64; ++cpu) {
+        if ((creation->cpu_affinity >> cpu) & 1) {
+            config.host_cpus.push_back(cpu);
+        }
+    }
     char name[sizeof(creation->uuid) + 1] = {};
     std::memcpy(name, &creation->uuid, sizeof(creation->uuid));  // ACRN keeps the VM name here
     config.name = name;

@@ -48,7 +48,7 @@ RateLimiter& bad_request_log_limit() {
 
 }  // namespace
 
-Vcpu::Vcpu(std::uint32_t id, int vm_fd, const KvmSystem& kvm, VcpuServices services)
+Vcpu::Vcpu(std::uint32_t id, int vm_fd, const KvmSystem& kvm, VcpuServices services, std::optional<int> host_cpu)
     : id_(id), services_(services), fd_(::ioctl(vm_fd, KVM_CREATE_VCPU, static_cast<unsigned long>(id))) {
     if (!fd_) {
         throw_errno("KVM_CREATE_VCPU " + std::to_string(id));
@@ -61,7 +61,7 @@ Vcpu::Vcpu(std::uint32_t id, int vm_fd, const KvmSystem& kvm, VcpuServices servi
     run_ = static_cast<kvm_run*>(page);
     configure_cpuid(kvm);
     install_kick_handler();
-    thread_ = std::thread([this] { thread_main(); });
+    thread_ = std::thread([this, host_cpu] { thread_main(host_cpu); });
 }
 
 Vcpu::~Vcpu() {
@@ -113,13 +113,23 @@ void Vcpu::kick() noexcept {
     }
 }
 
-void Vcpu::thread_main() {
+void Vcpu::thread_main(std::optional<int> host_cpu) {
     sigset_t kick_only;
     sigemptyset(&kick_only);
     sigaddset(&kick_only, kick_signal());
     ::pthread_sigmask(SIG_UNBLOCK, &kick_only, nullptr);
     const std::string name = "vcpu " + std::to_string(id_);
     ::pthread_setname_np(::pthread_self(), name.c_str());
+    if (host_cpu) {
+        cpu_set_t cpus;
+        CPU_ZERO(&cpus);
+        CPU_SET(*host_cpu, &cpus);
+        if (const int rc = ::pthread_setaffinity_np(::pthread_self(), sizeof(cpus), &cpus); rc != 0) {
+            log_warning("vCPU {}: cannot pin to host CPU {}: {}", id_, *host_cpu, std::strerror(rc));
+        } else {
+            log_info("vCPU {}: pinned to host CPU {}", id_, *host_cpu);
+        }
+    }
 
     while (services_.run_control.wait_until_running()) {
         bool parked_by_hv = false;

@@ -6,6 +6,7 @@
 #include <linux/kvm.h>
 
 #include <cstdint>
+#include <optional>
 #include <thread>
 
 #include "abi/acrn/abi.h"
@@ -27,7 +28,8 @@ struct VcpuServices {
 
 class Vcpu {
 public:
-    Vcpu(std::uint32_t id, int vm_fd, const KvmSystem& kvm, VcpuServices services);
+    // `host_cpu`: pin the vCPU's thread there (ACRN's cpu_affinity).
+    Vcpu(std::uint32_t id, int vm_fd, const KvmSystem& kvm, VcpuServices services, std::optional<int> host_cpu);
     Vcpu(const Vcpu&) = delete;
     Vcpu& operator=(const Vcpu&) = delete;
     ~Vcpu();
@@ -42,7 +44,7 @@ private:
     enum class AfterExit { resume, park_until_reset };
 
     void configure_cpuid(const KvmSystem& kvm);
-    void thread_main();
+    void thread_main(std::optional<int> host_cpu);
     AfterExit handle_exit();
     void handle_port_io();
     void handle_mmio();

@@ -49,7 +49,9 @@ void Vm::create_kvm_vm() {
     }
     const VcpuServices services{run_control_, ioreq_, pci_address_};
     for (std::uint32_t id = 0; id < config_.vcpu_count; ++id) {
-        vcpus_.push_back(std::make_unique<Vcpu>(id, vm_fd_.get(), kvm_, services));
+        const std::optional<int> host_cpu =
+            id < config_.host_cpus.size() ? std::optional<int>(config_.host_cpus[id]) : std::nullopt;
+        vcpus_.push_back(std::make_unique<Vcpu>(id, vm_fd_.get(), kvm_, services, host_cpu));
     }
     run_control_.wait_parked(config_.vcpu_count);
 }

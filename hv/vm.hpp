@@ -27,6 +27,9 @@ struct VmConfig {
     std::uint16_t vcpu_count = 1;
     CompletionMode completion = CompletionMode::notification;
     std::string name;
+    // Host CPU of each vCPU (ACRN's cpu_affinity: vCPU i runs on the i-th
+    // CPU of the bitmap); empty = the host scheduler decides.
+    std::vector<int> host_cpus;
 };
 
 class Vm {

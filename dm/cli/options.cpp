@@ -137,7 +137,23 @@ std::string on_cmd_monitor(State& st, const std::string& v, std::string_view) {
 }
 
 std::string on_cpu_affinity(State& st, const std::string& v, std::string_view) {
-    return cli::parse_cpu_affinity(v, st.options.cpu_affinity);
+    if (auto error = cli::parse_cpu_affinity(v, st.options.cpu_affinity); !error.empty()) {
+        return error;
+    }
+    if (st.options.cpu_affinity.size() > kMaxVcpus) {
+        return "at most " + std::to_string(kMaxVcpus) + " vCPUs (" + std::to_string(st.options.cpu_affinity.size()) +
+               " LAPIC ids given)";
+    }
+    return {};
+}
+
+std::string on_ncpus(State& st, const std::string& v, std::string_view) {
+    std::uint64_t count = 0;
+    if (!cli::parse_decimal(v, count) || count == 0 || count > kMaxVcpus) {
+        return "invalid vCPU count " + quote(v) + " (expected 1.." + std::to_string(kMaxVcpus) + ")";
+    }
+    st.options.vcpu_count = static_cast<std::uint32_t>(count);
+    return {};
 }
 
 std::string on_intr_monitor(State& st, const std::string& v, std::string_view) {
@@ -240,7 +256,9 @@ const std::array kOptions{
     OptionDef{"-r", "<initrd>", kYes, on_initrd, "initial ramdisk for -k"},
     OptionDef{"-B", "<cmdline>", kYes, on_bootargs, "kernel command line (-E: the multiboot command line)"},
     OptionDef{"-E", "<elf>", kYes, on_elf, "ELF image to boot"},
-    OptionDef{"--cpu_affinity", "<lapic_id,...>", kNotYet, on_cpu_affinity, "host LAPIC ids to run the vCPUs on"},
+    OptionDef{"--cpu_affinity", "<lapic_id,...>", kYes, on_cpu_affinity,
+              "one vCPU per host LAPIC id, each pinned to that host CPU"},
+    OptionDef{"-c,--ncpus", "<n>", kYes, on_ncpus, "number of vCPUs, 1..8, unpinned (default 1)"},
     OptionDef{"--intr_monitor", "<thr,period,delay,dur>", kNotYet, on_intr_monitor, "interrupt storm monitor"},
     OptionDef{"--virtio_poll", "<ns>", kNotYet, on_virtio_poll, "poll virtio queues every <ns> (1..10000000)"},
     OptionDef{"--lapic_pt", nullptr, kNotYet, on_lapic_pt, "pass the local APIC through (with --rtvm only)"},
@@ -471,6 +489,11 @@ ParseResult parse(const std::vector<std::string>& args) {
 
     if (st.acpidev_pt && st.vtpm2) {
         return usage_error("--vtpm2", "cannot be combined with --acpidev_pt (both provide the TPM)");
+    }
+    if (st.options.vcpu_count && !st.options.cpu_affinity.empty() &&
+        *st.options.vcpu_count != st.options.cpu_affinity.size()) {
+        return usage_error("--ncpus", std::to_string(*st.options.vcpu_count) + " vCPUs disagree with the " +
+                                          std::to_string(st.options.cpu_affinity.size()) + " of --cpu_affinity");
     }
     if (st.options.lapic_pt && !st.options.rtvm) {
         st.options.lapic_pt = false;

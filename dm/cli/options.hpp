@@ -64,6 +64,7 @@ struct DmOptions {
     std::optional<std::string> bootargs;          // -B
     std::optional<std::string> elf_image;         // -E
     std::vector<std::uint32_t> cpu_affinity;      // --cpu_affinity (host LAPIC ids)
+    std::optional<std::uint32_t> vcpu_count;      // -c/--ncpus
     std::optional<IntrMonitorSpec> intr_monitor;  // --intr_monitor
     std::optional<std::uint32_t> virtio_poll_ns;  // --virtio_poll
     std::optional<std::string> cmd_monitor;       // --cmd_monitor
@@ -84,7 +85,8 @@ struct ParseExit {
 
 using ParseResult = std::variant<DmOptions, ParseExit>;
 
-inline constexpr int kExitUsage = 64;  // EX_USAGE, as ACRN's acrn-dm
+inline constexpr int kExitUsage = 64;
+inline constexpr std::uint32_t kMaxVcpus = 8;  // EX_USAGE, as ACRN's acrn-dm
 
 [[nodiscard]] ParseResult parse_command_line(int argc, const char* const* argv);
 

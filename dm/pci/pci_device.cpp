@@ -57,6 +57,22 @@ std::uint32_t PciDevice::get_config(std::uint32_t reg, std::uint32_t size) const
 
 void PciDevice::set_interrupt_pin(std::uint8_t pin) { set_config(pci_reg::interrupt_pin, 1, pin); }
 
+std::uint8_t PciDevice::interrupt_pin() const {
+    std::lock_guard lock(mutex_);
+    return static_cast<std::uint8_t>(get_config(pci_reg::interrupt_pin, 1));
+}
+
+void PciDevice::route_intx(std::uint32_t gsi) {
+    std::lock_guard lock(mutex_);
+    intx_gsi_ = gsi;
+    set_config(pci_reg::interrupt_line, 1, gsi);
+}
+
+std::optional<std::uint32_t> PciDevice::intx_gsi() const {
+    std::lock_guard lock(mutex_);
+    return intx_gsi_;
+}
+
 void PciDevice::declare_bar(int index, BarKind kind, std::uint64_t size) {
     // A BAR's size is a power of two; I/O BARs at least 4 bytes, memory BARs
     // at least 16 (the bits below carry the BAR's type).

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "dm/io/address_bus.hpp"
@@ -65,6 +66,11 @@ public:
     [[nodiscard]] BarKind bar_kind(int index) const;
     [[nodiscard]] std::uint64_t bar_size(int index) const;
     [[nodiscard]] std::uint64_t bar_address(int index) const;
+    // INTx: the pin the function uses (0 = none, 1 = INTA#) and, as firmware
+    // routes it, the IOAPIC input it reaches (also its Interrupt Line).
+    [[nodiscard]] std::uint8_t interrupt_pin() const;
+    void route_intx(std::uint32_t gsi);
+    [[nodiscard]] std::optional<std::uint32_t> intx_gsi() const;
 
     // Configuration access; `reg` is a byte offset. Unaligned or
     // out-of-range accesses read all ones and are dropped on write.
@@ -98,6 +104,7 @@ private:
     std::array<std::uint8_t, kConfigSize> config_{};
     std::array<std::uint8_t, kConfigSize> writable_{};  // bit set = guest-writable
     std::array<Bar, kBarCount> bars_{};
+    std::optional<std::uint32_t> intx_gsi_;
     AddressBus* pio_ = nullptr;
     AddressBus* mmio_ = nullptr;
 };

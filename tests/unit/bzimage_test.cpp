@@ -69,11 +69,13 @@ TEST(BzImageTest, LoadsKernelZeroPageAndLongModeEntry) {
     EXPECT_LE(initrd_at + initrd.size(), 256ull << 20);
     EXPECT_EQ(read_guest<std::uint8_t>(memory, initrd_at + 99999), 0x5A);
 
-    // e820: low RAM, the EBDA/BIOS hole, RAM from 1 MiB.
-    ASSERT_EQ(read_guest<std::uint8_t>(memory, zero + 0x1E8), 3);
+    // e820: low RAM, the EBDA/BIOS hole, RAM from 1 MiB, the reserved ECAM.
+    ASSERT_EQ(read_guest<std::uint8_t>(memory, zero + 0x1E8), 4);
     EXPECT_EQ(read_guest<std::uint64_t>(memory, zero + 0x2D0 + 40), 0x100000u);
     EXPECT_EQ(read_guest<std::uint64_t>(memory, zero + 0x2D0 + 48), (256ull << 20) - 0x100000);
     EXPECT_EQ(read_guest<std::uint32_t>(memory, zero + 0x2D0 + 56), 1u);
+    EXPECT_EQ(read_guest<std::uint64_t>(memory, zero + 0x2D0 + 60), 0xE000'0000u);
+    EXPECT_EQ(read_guest<std::uint32_t>(memory, zero + 0x2D0 + 76), 2u);
 
     // The identity map covers the kernel: PML4[0] -> PDPT[0] -> PD[0] = 2 MiB page at 0.
     const auto pml4 = read_guest<std::uint64_t>(memory, regs.cr3);
@@ -87,9 +89,9 @@ TEST(BzImageTest, HighMemoryIsInTheE820Map) {
     GuestMemory memory((2ull << 30) + (64ull << 20));
     (void)load_bzimage(make_bzimage(), std::nullopt, "", memory);
     const std::uint64_t zero = BzImageLayout::kZeroPageAddress;
-    ASSERT_EQ(read_guest<std::uint8_t>(memory, zero + 0x1E8), 4);
-    EXPECT_EQ(read_guest<std::uint64_t>(memory, zero + 0x2D0 + 60), 4ull << 30);
-    EXPECT_EQ(read_guest<std::uint64_t>(memory, zero + 0x2D0 + 68), 64ull << 20);
+    ASSERT_EQ(read_guest<std::uint8_t>(memory, zero + 0x1E8), 5);
+    EXPECT_EQ(read_guest<std::uint64_t>(memory, zero + 0x2D0 + 80), 4ull << 30);
+    EXPECT_EQ(read_guest<std::uint64_t>(memory, zero + 0x2D0 + 88), 64ull << 20);
     EXPECT_EQ(read_guest<std::uint32_t>(memory, zero + 0x218), 0u);  // no initrd
 }
 

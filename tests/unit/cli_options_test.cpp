@@ -128,8 +128,8 @@ TEST(CliOptions, HelpListsEveryOption) {
         EXPECT_EQ(exit.status, 0);
         EXPECT_TRUE(exit.to_stdout);
         for (const char* name : {"-s ", "-l ", "-m ", "-k ", "-r ", "-B ", "-E ", "-h, --help", "-v, --version",
-                                 "--cpu_affinity", "--intr_monitor", "--virtio_poll", "--lapic_pt", "--rtvm",
-                                 "--cmd_monitor", "--logger_setting", "--debugexit", "--mac_seed", "--ioreq_polling",
+                                 "--cpu_affinity", "-c, --ncpus", "--intr_monitor", "--virtio_poll", "--lapic_pt",
+                                 "--rtvm", "--cmd_monitor", "--logger_setting", "--debugexit", "--mac_seed", "--ioreq_polling",
                                  "--ovmf", "--iasl", "--enable_trusty", "--windows", "--virtio_msi", "--acpidev_pt",
                                  "--mmiodev_pt", "--vtpm2", "--ssram", "--pm_notify_channel", "-A ", "-Y ", "-i ",
                                  "-G ", "--vsbl", "--part_info", "--pm_by_vuart", "<vm_name>"}) {
@@ -381,11 +381,22 @@ TEST(CliOptions, VirtioPoll) {
 }
 
 TEST(CliOptions, CpuAffinity) {
-    expect_not_yet({"--cpu_affinity", "0,1,2", "vm"}, "--cpu_affinity");
-    expect_not_yet({"--cpu_affinity", "255", "vm"}, "--cpu_affinity");
-    for (const char* text : {"0,0", "256", "1, 2", "", "1,,2", "a", "-1", "1,"}) {
+    EXPECT_EQ(expect_ok({"--cpu_affinity", "0,1,2", "vm"}).cpu_affinity, (std::vector<std::uint32_t>{0, 1, 2}));
+    EXPECT_EQ(expect_ok({"--cpu_affinity", "255", "vm"}).cpu_affinity, std::vector<std::uint32_t>{255});
+    for (const char* text : {"0,0", "256", "1, 2", "", "1,,2", "a", "-1", "1,", "0,1,2,3,4,5,6,7,8"}) {
         expect_invalid({"--cpu_affinity", text, "vm"}, "--cpu_affinity");
     }
+}
+
+TEST(CliOptions, VcpuCount) {
+    EXPECT_FALSE(expect_ok({"vm"}).vcpu_count.has_value());
+    EXPECT_EQ(expect_ok({"-c", "4", "vm"}).vcpu_count, 4u);
+    EXPECT_EQ(expect_ok({"--ncpus", "8", "vm"}).vcpu_count, 8u);
+    EXPECT_EQ(expect_ok({"-c", "2", "--cpu_affinity", "3,5", "vm"}).vcpu_count, 2u);
+    for (const char* text : {"0", "9", "-1", "a", "", "0x2", "2 "}) {
+        expect_invalid({"-c", text, "vm"}, "-c");
+    }
+    expect_error({"-c", "3", "--cpu_affinity", "1,2", "vm"}, "--ncpus", "disagree");
 }
 
 TEST(CliOptions, PathOptions) {
@@ -473,7 +484,7 @@ TEST(CliOptions, MessagesStayOnOneLine) {
 // Random argv vectors built from option names, plausible values and junk.
 TEST(CliOptions, FuzzNeverThrowsOrCrashes) {
     const std::vector<std::string> words{
-        "-s", "-l", "-m", "-k", "-r", "-B", "-E", "-h", "-v", "-A", "-Y", "-i", "-G", "-U", "--", "-", "--cpu_affinity",
+        "-s", "-l", "-m", "-k", "-r", "-B", "-E", "-h", "-v", "-A", "-Y", "-i", "-G", "-U", "--", "-", "--cpu_affinity", "-c",
         "--intr_monitor", "--virtio_poll", "--lapic_pt", "--rtvm", "--cmd_monitor", "--logger_setting", "--debugexit",
         "--mac_seed", "--ioreq_polling", "--help", "--version", "--ovmf", "--iasl", "--enable_trusty", "--windows",
         "--virtio_msi", "--acpidev_pt", "--mmiodev_pt", "--vtpm2", "--ssram", "--pm_notify_channel", "--vsbl",
