@@ -286,7 +286,7 @@ void VmSession::create_serial_ports() {
         const std::string name = "com" + std::to_string(port.index);
         std::unique_ptr<CharBackend> backend;
         try {
-            backend = make_host_char_backend(port.backend, loop_, [this] {
+            backend = make_host_char_backend(port.backend, name, loop_, [this] {
                 request_power_off(0, "Ctrl-A x on the console");
             });
         } catch (const std::exception& error) {

@@ -92,10 +92,12 @@ bool parse_decimal_max(std::string_view text, std::uint64_t max, std::uint64_t& 
 std::string parse_serial_backend(std::string_view text, SerialBackendSpec& out) {
     out = SerialBackendSpec{};
     if (text.empty()) {
-        return "empty backend after ',' (expected stdio, tcp:<port>, file:<path> or a tty path)";
+        return "empty backend after ',' (expected stdio, pty, tcp:<port>, file:<path> or a tty path)";
     }
     if (text == "stdio") {
         out.kind = SerialBackendSpec::Kind::stdio;
+    } else if (text == "pty") {
+        out.kind = SerialBackendSpec::Kind::pty;
     } else if (text.starts_with("tcp:")) {
         std::uint64_t port = 0;
         if (!parse_decimal_max(text.substr(4), 65535, port) || port == 0) {
@@ -116,7 +118,7 @@ std::string parse_serial_backend(std::string_view text, SerialBackendSpec& out) 
         out.kind = SerialBackendSpec::Kind::tty;
         out.path = std::string(text);
     } else {
-        return "unknown backend " + quote(text) + " (expected stdio, tcp:<port>, file:<path> or an absolute tty path)";
+        return "unknown backend " + quote(text) + " (expected stdio, pty, tcp:<port>, file:<path> or an absolute tty path)";
     }
     return {};
 }

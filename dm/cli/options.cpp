@@ -250,7 +250,7 @@ const std::array kOptions{
     OptionDef{"-v,--version", nullptr, kHelp, nullptr, "print the version and exit"},
     OptionDef{"-s", "<[bus:]slot[:func],emul[,conf]>", kYes, on_pci_slot, "add a PCI device (repeatable)"},
     OptionDef{"-l", "<comN[,backend]>", kYes, on_serial,
-              "add COM1..COM5 on the lpc bridge; backend stdio|tcp:<port>|file:<path>|/dev/tty.. (repeatable)"},
+              "add COM1..COM5 on the lpc bridge; backend stdio|pty|tcp:<port>|file:<path>|/dev/tty.. (repeatable)"},
     OptionDef{"-m", "<size>", kYes, on_memory, "guest memory, e.g. 512M or 2G; a bare number is MiB (default 256M)"},
     OptionDef{"-k", "<bzImage>", kYes, on_kernel, "Linux kernel (bzImage) to boot"},
     OptionDef{"-r", "<initrd>", kYes, on_initrd, "initial ramdisk for -k"},

@@ -25,6 +25,7 @@ struct SerialBackendSpec {
     enum class Kind {
         none,   // `-l com1` alone: the UART exists, its output is dropped
         stdio,  // `stdio`
+        pty,    // `pty`: a new pseudo-terminal; its path is printed
         tcp,    // `tcp:<port>`: listen on 127.0.0.1:<port>, one client at a time
         file,   // `file:<path>`: output appended to the file, no input
         tty,    // an absolute path (e.g. /dev/pts/3): opened read-write

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 #include <span>
 #include <vector>
 
@@ -19,6 +21,8 @@ public:
     virtual void write(std::span<const std::uint8_t> bytes) = 0;
     // Starts delivering input; called once the device is ready for it.
     virtual void start(InputHandler on_input) = 0;
+    // The host device a person connects to, where the backend made one (a pty).
+    [[nodiscard]] virtual std::optional<std::string> device_path() const { return std::nullopt; }
 };
 
 // Output kept in memory and input injected by hand: for tests.

@@ -1,11 +1,14 @@
 #include "dm/devices/host_char_backends.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <cerrno>
@@ -100,29 +103,77 @@ private:
     DescriptorReader reader_;
 };
 
-// The terminal in raw mode while the VM runs; restored however we leave.
+// The terminal's settings as we found them, put back when the backend goes
+// and on a fatal signal (a crash must not leave the user's shell raw).
+class TerminalRestorer {
+public:
+    explicit TerminalRestorer(int fd) : fd_(fd), flags_(::fcntl(fd, F_GETFL)) {
+        if (::isatty(fd) != 0 && ::tcgetattr(fd, &saved_) == 0) {
+            saved_valid_ = true;
+            install_fatal_signal_handlers(this);
+        }
+    }
+    TerminalRestorer(const TerminalRestorer&) = delete;
+    TerminalRestorer& operator=(const TerminalRestorer&) = delete;
+    ~TerminalRestorer() {
+        restore();
+        install_fatal_signal_handlers(nullptr);
+    }
+    [[nodiscard]] bool is_terminal() const noexcept { return saved_valid_; }
+    [[nodiscard]] const termios& saved() const noexcept { return saved_; }
+
+private:
+    // Async-signal-safe: tcsetattr and fcntl only.
+    void restore() const noexcept {
+        if (saved_valid_) {
+            ::tcsetattr(fd_, TCSANOW, &saved_);
+        }
+        if (flags_ >= 0) {
+            ::fcntl(fd_, F_SETFL, flags_);  // the event loop made it non-blocking
+        }
+    }
+    static void install_fatal_signal_handlers(TerminalRestorer* owner) {
+        active_.store(owner);
+        for (const int signal : {SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE}) {
+            struct sigaction action {};
+            action.sa_handler = owner != nullptr ? &on_fatal_signal : SIG_DFL;
+            action.sa_flags = SA_RESETHAND;
+            sigemptyset(&action.sa_mask);
+            ::sigaction(signal, &action, nullptr);
+        }
+    }
+    static void on_fatal_signal(int signal) {
+        if (const TerminalRestorer* owner = active_.load()) {
+            owner->restore();
+        }
+        ::raise(signal);  // SA_RESETHAND: now with the default action
+    }
+
+    static inline std::atomic<TerminalRestorer*> active_{nullptr};
+    int fd_;
+    int flags_;
+    termios saved_{};
+    bool saved_valid_ = false;
+};
+
+// The terminal in raw mode while the VM runs: every key, Ctrl-C included,
+// goes to the guest; Ctrl-A x quits, as in ACRN and QEMU.
 class StdioBackend final : public CharBackend {
 public:
     StdioBackend(asio::io_context& loop, std::function<void()> on_quit_key)
-        : reader_(loop, STDIN_FILENO), on_quit_key_(std::move(on_quit_key)) {
-        if (::isatty(STDIN_FILENO) != 0 && ::tcgetattr(STDIN_FILENO, &saved_) == 0) {
-            termios raw = saved_;
+        : terminal_(STDIN_FILENO), reader_(loop, STDIN_FILENO), on_quit_key_(std::move(on_quit_key)) {
+        if (terminal_.is_terminal()) {
+            termios raw = terminal_.saved();
             ::cfmakeraw(&raw);
             raw.c_oflag |= OPOST | ONLCR;  // keep our own log lines readable
-            raw.c_lflag |= ISIG;           // Ctrl-C still reaches us as SIGINT
-            raw_mode_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
-        }
-    }
-    ~StdioBackend() override {
-        if (raw_mode_) {
-            ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+            ::tcsetattr(STDIN_FILENO, TCSANOW, &raw);
         }
     }
     void write(std::span<const std::uint8_t> bytes) override { write_nonblocking(STDOUT_FILENO, bytes); }
     void start(InputHandler on_input) override {
         reader_.start([this, on_input = std::move(on_input)](std::span<const std::uint8_t> bytes) {
             for (const std::uint8_t byte : bytes) {
-                // Ctrl-A x quits, as in ACRN and QEMU; Ctrl-A Ctrl-A sends one Ctrl-A.
+                // Ctrl-A Ctrl-A sends one Ctrl-A.
                 if (escape_pending_) {
                     escape_pending_ = false;
                     if (byte == 'x' && on_quit_key_) {
@@ -143,11 +194,57 @@ public:
 
 private:
     static constexpr std::uint8_t kEscape = 0x01;
+    TerminalRestorer terminal_;  // first: restored after the reader is gone
     DescriptorReader reader_;
     std::function<void()> on_quit_key_;
-    termios saved_{};
-    bool raw_mode_ = false;
     bool escape_pending_ = false;
+};
+
+// A new pseudo-terminal (`-l com1,pty`): a terminal program (screen,
+// minicom) opens the printed /dev/pts path. We hold the slave side open as
+// well, so the master never reads EIO while no program is attached.
+class PtyBackend final : public CharBackend {
+public:
+    PtyBackend(asio::io_context& loop, const std::string& port_name)
+        : master_(open_master()), slave_(open_slave(master_)), reader_(loop, master_.get()) {
+        log_notice("{}: connected to pty {}", port_name, slave_path_);
+    }
+    void write(std::span<const std::uint8_t> bytes) override { write_nonblocking(master_.get(), bytes); }
+    void start(InputHandler on_input) override { reader_.start(std::move(on_input)); }
+    [[nodiscard]] std::optional<std::string> device_path() const override { return slave_path_; }
+
+private:
+    static UniqueFd open_master() {
+        UniqueFd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+        if (!master || ::grantpt(master.get()) != 0 || ::unlockpt(master.get()) != 0) {
+            throw std::runtime_error(std::string("cannot create a pty: ") + std::strerror(errno));
+        }
+        ::fcntl(master.get(), F_SETFL, ::fcntl(master.get(), F_GETFL) | O_NONBLOCK);
+        return master;
+    }
+    UniqueFd open_slave(const UniqueFd& master) {
+        char name[128] = {};
+        if (::ptsname_r(master.get(), name, sizeof(name)) != 0) {
+            throw std::runtime_error(std::string("cannot name the pty: ") + std::strerror(errno));
+        }
+        slave_path_ = name;
+        UniqueFd slave(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
+        if (!slave) {
+            throw std::runtime_error("cannot open " + slave_path_ + ": " + std::strerror(errno));
+        }
+        // A serial line passes bytes as they are: no echo, no line editing.
+        termios raw{};
+        if (::tcgetattr(slave.get(), &raw) == 0) {
+            ::cfmakeraw(&raw);
+            ::tcsetattr(slave.get(), TCSANOW, &raw);
+        }
+        return slave;
+    }
+
+    std::string slave_path_;
+    UniqueFd master_;
+    UniqueFd slave_;
+    DescriptorReader reader_;
 };
 
 // One TCP client at a time on 127.0.0.1:<port>; output with no client is dropped.
@@ -223,11 +320,12 @@ private:
 
 }  // namespace
 
-std::unique_ptr<CharBackend> make_host_char_backend(const SerialBackendSpec& spec, asio::io_context& loop,
-                                                    std::function<void()> on_quit_key) {
+std::unique_ptr<CharBackend> make_host_char_backend(const SerialBackendSpec& spec, const std::string& port_name,
+                                                    asio::io_context& loop, std::function<void()> on_quit_key) {
     switch (spec.kind) {
         case SerialBackendSpec::Kind::none: return std::make_unique<NullBackend>();
         case SerialBackendSpec::Kind::stdio: return std::make_unique<StdioBackend>(loop, std::move(on_quit_key));
+        case SerialBackendSpec::Kind::pty: return std::make_unique<PtyBackend>(loop, port_name);
         case SerialBackendSpec::Kind::file: return std::make_unique<FileBackend>(spec.path);
         case SerialBackendSpec::Kind::tty: return std::make_unique<TtyBackend>(loop, spec.path);
         case SerialBackendSpec::Kind::tcp: return std::make_unique<TcpBackend>(loop, spec.port);

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "dm/cli/options.hpp"
 #include "dm/devices/char_backend.hpp"
@@ -14,8 +15,10 @@ class io_context;
 namespace acrn::dm {
 
 // Throws std::runtime_error naming the backend when it cannot be opened.
-// `on_quit_key` runs when a person types Ctrl-A x on a stdio backend.
+// `port_name` (e.g. "com1") names the port in messages, such as the path of
+// a new pty. `on_quit_key` runs when a person types Ctrl-A x on stdio.
 [[nodiscard]] std::unique_ptr<CharBackend> make_host_char_backend(const SerialBackendSpec& spec,
+                                                                  const std::string& port_name,
                                                                   boost::asio::io_context& loop,
                                                                   std::function<void()> on_quit_key);
 

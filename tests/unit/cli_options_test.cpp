@@ -322,7 +322,7 @@ TEST(CliOptions, SerialPorts) {
                           Good{"com5,tcp:65535", 5, K::tcp, "", 65535},
                           Good{"com1,file:/tmp/a,b.log", 1, K::file, "/tmp/a,b.log", 0},
                           Good{"com1,file:rel.log", 1, K::file, "rel.log", 0},
-                          Good{"com1,/dev/pts/3", 1, K::tty, "/dev/pts/3", 0}}) {
+                          Good{"com1,/dev/pts/3", 1, K::tty, "/dev/pts/3", 0}, Good{"com2,pty", 2, K::pty, "", 0}}) {
         auto o = expect_ok({"-l", c.text, "vm"});
         ASSERT_EQ(o.serial_ports.size(), 1u);
         EXPECT_EQ(o.serial_ports[0].index, c.index) << c.text;
@@ -331,7 +331,7 @@ TEST(CliOptions, SerialPorts) {
         EXPECT_EQ(o.serial_ports[0].backend.port, c.port) << c.text;
     }
     for (const char* text : {"com0", "com6", "com", "com10", "ttyS0", "", "com1,", "com1,tcp:0", "com1,tcp:65536",
-                             "com1,tcp:", "com1,tcp:abc", "com1,tcp:-1", "com1,file:", "com1,pty", "com1,stdio,x",
+                             "com1,tcp:", "com1,tcp:abc", "com1,tcp:-1", "com1,file:", "com1,stdio,x",
                              "com1,dev/ttyS0", "com5,stdio,zz,10", "com5,stdio,0x9000", "com5,stdio,0,10",
                              "com5,bogus,0x9000,10", "com5,stdio,0x9000,256"}) {
         expect_invalid({"-l", text, "vm"}, "-l");

@@ -8,6 +8,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <fcntl.h>
+
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -32,12 +34,12 @@ TEST(HostCharBackendsTest, FileBackendAppends) {
     spec.kind = SerialBackendSpec::Kind::file;
     spec.path = path;
     {
-        auto backend = make_host_char_backend(spec, loop, {});
+        auto backend = make_host_char_backend(spec, "com1", loop, {});
         backend->write(bytes_of("hello "));
         backend->write(bytes_of("world"));
     }
     {
-        auto again = make_host_char_backend(spec, loop, {});
+        auto again = make_host_char_backend(spec, "com1", loop, {});
         again->write(bytes_of("!"));
     }
     std::ifstream file(path);
@@ -53,7 +55,7 @@ TEST(HostCharBackendsTest, MissingFileDirectoryIsAClearError) {
     spec.kind = SerialBackendSpec::Kind::file;
     spec.path = "/nonexistent-dir/serial.log";
     try {
-        (void)make_host_char_backend(spec, loop, {});
+        (void)make_host_char_backend(spec, "com1", loop, {});
         FAIL() << "expected an error";
     } catch (const std::runtime_error& error) {
         EXPECT_NE(std::string(error.what()).find("/nonexistent-dir/serial.log"), std::string::npos);
@@ -69,7 +71,7 @@ TEST(HostCharBackendsTest, TcpBackendServesOneClientBothWays) {
     for (std::uint16_t port = 47000 + static_cast<std::uint16_t>(::getpid() % 1000); !backend; ++port) {
         spec.port = port;
         try {
-            backend = make_host_char_backend(spec, loop, {});
+            backend = make_host_char_backend(spec, "com1", loop, {});
         } catch (const std::runtime_error&) {
         }
     }
@@ -96,6 +98,32 @@ TEST(HostCharBackendsTest, TcpBackendServesOneClientBothWays) {
         loop.run_for(std::chrono::milliseconds(10));
     }
     EXPECT_EQ(received, "typed");
+}
+
+TEST(HostCharBackendsTest, PtyCarriesBytesBothWaysUnchanged) {
+    boost::asio::io_context loop;
+    SerialBackendSpec spec;
+    spec.kind = SerialBackendSpec::Kind::pty;
+    auto backend = make_host_char_backend(spec, "com2", loop, {});
+    const auto path = backend->device_path();
+    ASSERT_TRUE(path.has_value());
+    ASSERT_EQ(path->rfind("/dev/pts/", 0), 0u) << *path;
+    std::string input;
+    backend->start([&](std::span<const std::uint8_t> bytes) { input.append(bytes.begin(), bytes.end()); });
+
+    UniqueFd client(::open(path->c_str(), O_RDWR | O_NOCTTY));
+    ASSERT_TRUE(client);
+    backend->write(bytes_of("from guest\n"));  // raw: no CR added
+    char buffer[64] = {};
+    ASSERT_EQ(::read(client.get(), buffer, sizeof(buffer)), 11);
+    EXPECT_EQ(std::string(buffer, 11), "from guest\n");
+
+    ASSERT_EQ(::write(client.get(), "typed\x03", 6), 6);  // Ctrl-C is a byte like any other
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (input.size() < 6 && std::chrono::steady_clock::now() < deadline) {
+        loop.run_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(input, "typed\x03");
 }
 
 }  // namespace
