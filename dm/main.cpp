@@ -30,8 +30,19 @@ int main(int argc, char** argv) {
     try {
         auto relay = relay::HostedRelay::create();
         auto hsm = relay->open();
-        VmSession session(options, *hsm);
-        return session.run();
+        // A guest reset ends one session; the VM is built again from the
+        // same options and boots in this process, as ACRN's device model does.
+        for (unsigned boot = 1;; ++boot) {
+            VmSession::Outcome outcome;
+            {
+                VmSession session(options, *hsm);
+                outcome = session.run();
+            }
+            if (!outcome.reset) {
+                return outcome.exit_status;
+            }
+            log_notice("VM '{}' reset by the guest: boot {}", options.vm_name, boot + 1);
+        }
     } catch (const StartupError& error) {
         std::fprintf(stderr, "acrn-dm: %s\n", error.what());
         return error.status();

@@ -14,11 +14,14 @@
 #include <map>
 
 #include "common/log.hpp"
-#include "dm/devices/acpi_pm_control.hpp"
+#include "dm/devices/acpi_pm.hpp"
 #include "dm/devices/debug_exit.hpp"
 #include "dm/devices/host_char_backends.hpp"
 #include "dm/devices/hostbridge.hpp"
+#include "dm/devices/i8042.hpp"
 #include "dm/devices/lpc_bridge.hpp"
+#include "dm/devices/reset_control.hpp"
+#include "dm/devices/rtc_cmos.hpp"
 #include "dm/devices/testdev.hpp"
 #include "dm/devices/uart16550.hpp"
 #include "dm/guest_memory.hpp"
@@ -38,6 +41,10 @@ constexpr int kExitFailure = 1;
 
 constexpr int kExitKernel = 10;  // ACRN's statuses for a bad -k / -r
 constexpr int kExitInitrd = 11;
+
+// systemd's default stop timeout is 90 s: a guest gets most of it, and
+// acrn-dm still exits on its own before systemd resorts to SIGKILL.
+constexpr std::chrono::seconds kShutdownGracePeriod{60};
 
 std::vector<std::uint8_t> read_image_file(const std::string& path, const char* option, int status = kExitFailure) {
     std::ifstream file(path, std::ios::binary);
@@ -78,23 +85,53 @@ VmSession::~VmSession() {
 }
 
 void VmSession::request_power_off(int exit_status, const std::string& reason) {
+    end_with(Outcome{false, exit_status}, "powering off: " + reason);
+}
+
+void VmSession::request_reset(const std::string& reason) { end_with(Outcome{true, 0}, "resetting: " + reason); }
+
+void VmSession::end_with(Outcome outcome, const std::string& reason) {
     {
         std::lock_guard lock(power_mutex_);
-        if (exit_status_) {
+        if (outcome_) {
             return;  // the first request decides
         }
-        exit_status_ = exit_status;
+        outcome_ = outcome;
     }
-    log_notice("powering off: {}", reason);
+    log_notice("{}", reason);
     loop_.stop();
 }
 
-void VmSession::request_reset(const std::string& reason) {
-    // Until the session can rebuild the VM in place, a reset ends it.
-    request_power_off(0, "reset requested (" + reason + "); rebooting in place is not supported yet");
+// ACRN's life-cycle signals: SIGINT and SIGHUP power off at once; SIGTERM
+// presses the ACPI power button so that the guest shuts down cleanly, and a
+// second SIGTERM, or a guest that is not off within the grace period, stops
+// the VM hard. A guest that never enabled ACPI cannot see the button.
+void VmSession::on_signal(int signal) {
+    if (signal != SIGTERM) {
+        request_power_off(0, std::string("signal ") + ::strsignal(signal));
+        return;
+    }
+    if (power_button_pressed_) {
+        request_power_off(0, "second SIGTERM: stopping the VM hard");
+        return;
+    }
+    if (!acpi_pm_ || !acpi_pm_->press_power_button()) {
+        request_power_off(0, "SIGTERM, and the guest has not enabled ACPI to see a power button: stopping the VM");
+        return;
+    }
+    power_button_pressed_ = true;
+    log_notice("SIGTERM: pressed the ACPI power button; the VM stops hard after {} s or on a second SIGTERM",
+               kShutdownGracePeriod.count());
+    shutdown_deadline_ = std::make_unique<boost::asio::steady_timer>(loop_, kShutdownGracePeriod);
+    shutdown_deadline_->async_wait([this](const boost::system::error_code& error) {
+        if (!error) {
+            request_power_off(0, "the guest did not shut down within " + std::to_string(kShutdownGracePeriod.count()) +
+                                     " s of the power button: stopping the VM hard");
+        }
+    });
 }
 
-int VmSession::run() {
+VmSession::Outcome VmSession::run() {
     // Everything the user named is checked before any VM exists. As in
     // ACRN, -k takes precedence over -E, and a missing kernel or initrd
     // exits with 10 or 11.
@@ -131,11 +168,14 @@ int VmSession::run() {
     }
 
     boost::asio::signal_set signals(loop_, SIGINT, SIGHUP, SIGTERM);
-    signals.async_wait([this](const boost::system::error_code& error, int signal) {
-        if (!error) {
-            request_power_off(0, std::string("signal ") + ::strsignal(signal));
-        }
-    });
+    std::function<void(const boost::system::error_code&, int)> on_signal_set =
+        [this, &signals, &on_signal_set](const boost::system::error_code& error, int signal) {
+            if (!error) {
+                on_signal(signal);
+                signals.async_wait(on_signal_set);
+            }
+        };
+    signals.async_wait(on_signal_set);
     auto keep_running = boost::asio::make_work_guard(loop_);
     check(hsm_.start_vm(), "cannot start the VM");
     log_info("VM '{}' started: {} MiB, {} vCPU(s), {} I/O completion", options_.vm_name, options_.memory_bytes >> 20,
@@ -146,7 +186,7 @@ int VmSession::run() {
     log_info("VM '{}' stopped after {} I/O requests", options_.vm_name,
              ioreq_loop_ ? ioreq_loop_->requests_served() : 0);
     std::lock_guard lock(power_mutex_);
-    return exit_status_.value_or(0);
+    return outcome_.value_or(Outcome{});
 }
 
 void VmSession::create_vm() {
@@ -216,7 +256,20 @@ void VmSession::add_device(AddressBus& bus, std::uint64_t base, std::uint64_t wi
 
 void VmSession::create_devices() {
     interrupts_ = std::make_unique<HsmInterruptSink>(hsm_);
-    add_port_device(AcpiPmControl::kPort, AcpiPmControl::kWidth, std::make_shared<AcpiPmControl>(*this), "acpi-pm");
+    acpi_pm_ = std::make_shared<AcpiPm>(*interrupts_, *this);
+    for (const AcpiPm::PortRange& range : AcpiPm::kPortRanges) {
+        add_port_device(range.base, range.width, acpi_pm_, range.name);
+    }
+    add_port_device(ResetControl::kPort, ResetControl::kWidth, std::make_shared<ResetControl>(*this), "reset-control");
+    std::uint64_t high_memory = 0;
+    for (const GuestMemory::Region& region : memory_->regions()) {
+        high_memory += region.gpa >= GuestMemory::kHighMemoryBase ? region.size : 0;
+    }
+    add_port_device(RtcCmos::kPort, RtcCmos::kWidth,
+                    std::make_shared<RtcCmos>(loop_, *interrupts_, memory_->low_memory_end(), high_memory), "rtc");
+    auto i8042 = std::make_shared<I8042>(*this);
+    add_port_device(I8042::kDataPort, I8042::kWidth, i8042, "i8042-data");
+    add_port_device(I8042::kCommandPort, I8042::kWidth, i8042, "i8042-command");
     if (options_.debugexit) {
         add_port_device(DebugExit::kPort, DebugExit::kWidth, std::make_shared<DebugExit>(*this), "debug-exit");
     }

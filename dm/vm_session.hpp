@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,6 +24,7 @@ class Hsm;
 
 namespace acrn::dm {
 
+class AcpiPm;
 class GuestMemory;
 class InterruptSink;
 class IoDevice;
@@ -48,9 +50,17 @@ public:
     VmSession& operator=(const VmSession&) = delete;
     ~VmSession() override;
 
-    // Boots the VM and returns acrn-dm's exit status once it is off.
+    // How a run ended: powered off with acrn-dm's exit status, or reset by
+    // the guest, in which case the caller builds a new session and boots
+    // again in the same process (ACRN's FULL_RESET).
+    struct Outcome {
+        bool reset = false;
+        int exit_status = 0;
+    };
+
+    // Boots the VM and returns once it is off or reset.
     // Throws StartupError if the VM cannot be set up.
-    [[nodiscard]] int run();
+    [[nodiscard]] Outcome run();
 
     void request_power_off(int exit_status, const std::string& reason) override;
     void request_reset(const std::string& reason) override;
@@ -75,6 +85,8 @@ private:
     };
     void load_images(const BootImages& images);
     void stop_vm();
+    void end_with(Outcome outcome, const std::string& reason);
+    void on_signal(int signal);
 
     const DmOptions options_;
     Hsm& hsm_;
@@ -86,6 +98,7 @@ private:
     };
     std::unique_ptr<acrn_io_request_buffer, PageDeleter> ioreq_page_;
     std::unique_ptr<InterruptSink> interrupts_;
+    std::shared_ptr<AcpiPm> acpi_pm_;  // SIGTERM presses its power button
     std::vector<std::shared_ptr<IoDevice>> port_devices_;  // PIO and MMIO devices; the buses hold weak references
     std::vector<std::shared_ptr<PciDevice>> pci_devices_;
     std::vector<std::shared_ptr<Uart16550>> uarts_;
@@ -96,7 +109,9 @@ private:
     std::uint64_t next_memory_bar_ = 0xC000'0000;
 
     std::mutex power_mutex_;
-    std::optional<int> exit_status_;
+    std::optional<Outcome> outcome_;  // the first power-off or reset request decides
+    bool power_button_pressed_ = false;
+    std::unique_ptr<boost::asio::steady_timer> shutdown_deadline_;
 };
 
 }  // namespace acrn::dm

@@ -1,6 +1,5 @@
 #include <gtest/gtest.h>
 
-#include "dm/devices/acpi_pm_control.hpp"
 #include "dm/devices/debug_exit.hpp"
 
 namespace acrn::dm {
@@ -31,30 +30,6 @@ TEST(DebugExitTest, ExitStatusIsValueShiftedOrOne) {
     EXPECT_EQ(device.read(IoAccess{0xF4, 0, 2, 0}), 0xFFFFu);
     device.write(IoAccess{0xF5, 1, 1, 0}, 3);  // not the value port
     EXPECT_EQ(power.statuses.size(), 3u);
-}
-
-TEST(AcpiPmControlTest, S5WithSleepEnablePowersOff) {
-    RecordingPower power;
-    AcpiPmControl control(power);
-    control.write(IoAccess{0x404, 0, 2, 0}, 5u << 10);  // type without enable
-    EXPECT_TRUE(power.statuses.empty());
-    control.write(IoAccess{0x404, 0, 2, 0}, (5u << 10) | (1u << 13));
-    EXPECT_EQ(power.statuses, std::vector<int>{0});
-    EXPECT_EQ(control.read(IoAccess{0x404, 0, 2, 0}) & (1u << 13), 0u);  // SLP_EN reads 0
-}
-
-TEST(AcpiPmControlTest, ByteWritesComposeTheRegister) {
-    RecordingPower power;
-    AcpiPmControl control(power);
-    control.write(IoAccess{0x405, 1, 1, 0}, ((5u << 10) | (1u << 13)) >> 8);
-    EXPECT_EQ(power.statuses, std::vector<int>{0});
-}
-
-TEST(AcpiPmControlTest, OtherSleepStatesAreRefusedNotFatal) {
-    RecordingPower power;
-    AcpiPmControl control(power);
-    control.write(IoAccess{0x404, 0, 2, 0}, (3u << 10) | (1u << 13));
-    EXPECT_TRUE(power.statuses.empty());
 }
 
 }  // namespace

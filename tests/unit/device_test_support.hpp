@@ -1,0 +1,45 @@
+// What the legacy-device tests record: the lines a device drives and the
+// power requests it makes.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dm/interrupt_sink.hpp"
+#include "dm/power_control.hpp"
+
+namespace acrn::dm::test_support {
+
+class RecordingInterrupts final : public InterruptSink {
+public:
+    void set_line(std::uint32_t gsi, bool high) override {
+        levels[gsi] = high;
+        ++changes;
+    }
+    void send_msi(std::uint64_t, std::uint32_t) override {}
+    [[nodiscard]] bool high(std::uint32_t gsi) const {
+        const auto it = levels.find(gsi);
+        return it != levels.end() && it->second;
+    }
+    std::map<std::uint32_t, bool> levels;
+    int changes = 0;
+};
+
+class RecordingPower final : public PowerControl {
+public:
+    void request_power_off(int exit_status, const std::string& reason) override {
+        statuses.push_back(exit_status);
+        last_reason = reason;
+    }
+    void request_reset(const std::string& reason) override {
+        ++resets;
+        last_reason = reason;
+    }
+    std::vector<int> statuses;
+    int resets = 0;
+    std::string last_reason;
+};
+
+}  // namespace acrn::dm::test_support
