@@ -57,6 +57,11 @@ inline constexpr std::uint8_t kRtcCenturyIndex = 0x32;
 inline constexpr std::uint64_t kAcpiTablesAddress = 0xE'0000;
 inline constexpr std::uint64_t kAcpiTablesLimit = 0x10'0000;
 
+// PCI configuration mechanism #1 (the hypervisor decodes it into PCICFG
+// requests; the DSDT keeps these ports out of the root bridge's window).
+inline constexpr std::uint16_t kPciConfigAddressPort = 0xCF8;
+inline constexpr std::uint16_t kPciConfigDataPort = 0xCFC;
+
 // PCI: ECAM (MMCONFIG) for buses 0..kEcamLastBus, and the 32-bit window
 // BARs are placed in (from the end of low RAM to the ECAM).
 inline constexpr std::uint64_t kEcamAddress = 0xE000'0000;

@@ -14,6 +14,7 @@
 #include <map>
 
 #include "common/log.hpp"
+#include "dm/acpi/acpi_tables.hpp"
 #include "dm/devices/acpi_pm.hpp"
 #include "dm/devices/debug_exit.hpp"
 #include "dm/devices/host_char_backends.hpp"
@@ -159,6 +160,7 @@ VmSession::Outcome VmSession::run() {
     create_vm();
     map_memory();
     create_devices();
+    write_acpi_tables();
     load_images(images);
 
     ioreq_loop_ = std::make_unique<IoreqLoop>(hsm_, buses_, *ioreq_page_, vcpu_count_);
@@ -348,6 +350,24 @@ void VmSession::create_serial_ports() {
         auto uart = std::make_shared<Uart16550>(name, *interrupts_, resources.irq, std::move(backend));
         add_port_device(resources.base, Uart16550::kRegisterCount, uart, name);
         uarts_.push_back(std::move(uart));
+    }
+}
+
+void VmSession::write_acpi_tables() {
+    acpi::PlatformDescription platform;
+    platform.vcpu_count = vcpu_count_;
+    for (const SerialPortSpec& port : options_.serial_ports) {
+        const LpcBridge::ComPort resources = LpcBridge::com_port(port.index);
+        platform.serial_ports.push_back({port.index, resources.base, resources.irq});
+    }
+    platform.pci_mmio32_base = memory_->low_memory_end();
+    try {
+        const acpi::AcpiImage image = acpi::build_acpi_tables(platform);
+        if (!memory_->write(image.base, image.bytes.data(), image.bytes.size())) {
+            throw std::invalid_argument("the firmware area is not in guest RAM");
+        }
+    } catch (const std::invalid_argument& error) {
+        throw StartupError(kExitFailure, std::string("ACPI tables: ") + error.what());
     }
 }
 

@@ -83,6 +83,7 @@ private:
         std::vector<std::uint8_t> kernel;  // -k bzImage, or else the -E ELF
         std::vector<std::uint8_t> initrd;
     };
+    void write_acpi_tables();
     void load_images(const BootImages& images);
     void stop_vm();
     void end_with(Outcome outcome, const std::string& reason);

@@ -9,8 +9,13 @@ namespace {
 
 constexpr std::uint64_t kNanosecondsPerSecond = 1'000'000'000;
 
-// Only PWRBTN_EN can be set (see the header about TMR_EN).
-constexpr std::uint16_t kWritableEnables = AcpiPm::kPowerButtonEnable;
+// Every enable but TMR_EN (see the header) holds what the guest writes:
+// ACPICA reads GBL_EN and RTC_EN back to check that the hardware is there.
+// Their events never fire (no firmware shares the global lock; the RTC
+// alarm wakes nothing while the VM runs), so the SCI sees only the button.
+constexpr std::uint16_t kWritableEnables = AcpiPm::kPowerButtonEnable | AcpiPm::kGlobalLockEnable |
+                                           AcpiPm::kSleepButtonEnable | AcpiPm::kRtcEnable |
+                                           AcpiPm::kPciExpressWakeDisable;
 constexpr std::uint16_t kWriteOneToClear = AcpiPm::kTimerStatus | AcpiPm::kPowerButtonStatus | AcpiPm::kWakeStatus;
 constexpr std::uint16_t kStoredControl = AcpiPm::kSciEnable | AcpiPm::kSleepTypeMask;
 

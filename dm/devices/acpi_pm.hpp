@@ -39,7 +39,11 @@ public:
     static constexpr std::uint16_t kPowerButtonStatus = 1u << 8;
     static constexpr std::uint16_t kWakeStatus = 1u << 15;
     static constexpr std::uint16_t kTimerEnable = 1u << 0;
+    static constexpr std::uint16_t kGlobalLockEnable = 1u << 5;
     static constexpr std::uint16_t kPowerButtonEnable = 1u << 8;
+    static constexpr std::uint16_t kSleepButtonEnable = 1u << 9;
+    static constexpr std::uint16_t kRtcEnable = 1u << 10;
+    static constexpr std::uint16_t kPciExpressWakeDisable = 1u << 14;
     // PM1_CNT bits (ACPI 6.4, table 4.18).
     static constexpr std::uint16_t kSciEnable = 1u << 0;
     static constexpr std::uint16_t kSleepTypeShift = 10;

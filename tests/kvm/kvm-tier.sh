@@ -164,33 +164,6 @@ case_hv_hypercalls() {
     fi
 }
 
-# Debian's own kernel through the bzImage loader (-k/-r/-B): its early boot
-# log on our COM1 must show our command line, e820 map and initrd. It does
-# not reach /init yet (the platform it needs is the next issue's work), and
-# in the nested test host it passed 9 runs of 10 (the other powered off
-# early, the log lost), so it runs on demand only, not in ALL:
-#   tests/testhost/run-with-kvm -- tests/kvm/kvm-tier.sh build linux_early_boot
-case_linux_early_boot() {
-    local name=linux_early_boot kernel
-    kernel=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sort -V | tail -n 1)
-    if [ -z "$kernel" ] || ! "$(dirname "$0")/../guests/linux/build-initramfs" "$WORK/initramfs.cpio.gz" 2>"$WORK/$name.err"; then
-        : >"$WORK/$name.out"
-        result $name 0 "no Debian kernel in /boot or no initramfs (apt-get install linux-image-amd64 busybox-static)"
-        return
-    fi
-    "$DM" -m 512M -s 0:0,hostbridge -s 1:0,lpc -l com1,stdio --debugexit -k "$kernel" -r "$WORK/initramfs.cpio.gz" \
-        -B "console=ttyS0 panic=-1 acrn-test-marker" vm-linux >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
-    local pid=$! waited=0
-    while ! grep -q "RAMDISK: \[mem" "$WORK/$name.out" 2>/dev/null && [ $waited -lt 900 ] && kill -0 $pid 2>/dev/null; do
-        sleep 0.1; waited=$((waited + 1))
-    done
-    kill -TERM $pid 2>/dev/null
-    wait $pid
-    rc=0
-    expect $name 0 "Command line: console=ttyS0 panic=-1 acrn-test-marker" "BIOS-e820: [mem 0x0000000000100000-0x000000001fffffff] usable" \
-        "RAMDISK: [mem"
-}
-
 ALL=(hv_hypercalls hello hello_polling exit_status iorw_notification iorw_polling serial_file triple_fault sigterm_stops
      missing_image bad_image bench_both_modes)
 CASES=("${@:-${ALL[@]}}")

@@ -105,6 +105,16 @@ TEST_F(AcpiPmTest, EventBlockReadsAsOneDwordAndRefusesTimerEnable) {
     EXPECT_EQ(in(kStatus, 4), 0u);
 }
 
+// ACPICA enables the global lock and RTC events and reads the bits back to
+// see whether the hardware exists.
+TEST_F(AcpiPmTest, GlobalLockAndRtcEnablesHoldWhatIsWritten) {
+    const std::uint16_t enables = AcpiPm::kGlobalLockEnable | AcpiPm::kRtcEnable | AcpiPm::kSleepButtonEnable;
+    out(kEnable, 2, enables);
+    EXPECT_EQ(in(kEnable, 2), enables);
+    out(kSmi, 1, platform::kAcpiEnable);
+    EXPECT_FALSE(sci());  // enabled events that never happen raise nothing
+}
+
 TEST_F(AcpiPmTest, PmTimerCountsAtItsRateAndWrapsAt24Bits) {
     EXPECT_EQ(in(kTimer, 4), 0u);
     now_ns_ = kSecond;
