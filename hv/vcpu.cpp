@@ -12,6 +12,7 @@
 #include "common/access_size.hpp"
 #include "common/log.hpp"
 #include "common/system_error.hpp"
+#include "hv/guest_cpuid.hpp"
 #include "hv/ioreq_channel.hpp"
 #include "hv/kvm_system.hpp"
 #include "hv/pci_config_address.hpp"
@@ -38,7 +39,6 @@ void install_kick_handler() {
 // ACPI PM1a control: SLP_TYP 5 (S5) with SLP_EN, written to 0x404 as 16
 // bits. ACRN's hypervisor powers a VM off this way after a triple fault.
 constexpr std::uint16_t kPm1aControlPort = 0x404;
-constexpr std::uint32_t kCpuidHypervisorBit = 1u << 31;
 constexpr std::uint64_t kSleepS5 = (5u << 10) | (1u << 13);
 
 RateLimiter& bad_request_log_limit() {
@@ -74,18 +74,7 @@ Vcpu::~Vcpu() {
 
 void Vcpu::configure_cpuid(const KvmSystem& kvm) {
     CpuidTable cpuid = kvm.supported_cpuid();
-    for (kvm_cpuid_entry2& entry : cpuid.entries()) {
-        if (entry.function == 1) {
-            // Initial APIC id = vCPU id. The hypervisor bit is what makes a
-            // guest look at KVM's leaves at 0x40000000 (kvm-clock, PV EOI):
-            // without it Linux calibrates the TSC against the PIT, which
-            // fails when the host is slow or busy.
-            entry.ebx = (entry.ebx & 0x00FF'FFFFu) | (id_ << 24);
-            entry.ecx |= kCpuidHypervisorBit;
-        } else if (entry.function == 0xB || entry.function == 0x1F) {
-            entry.edx = id_;  // x2APIC id
-        }
-    }
+    shape_guest_cpuid(cpuid.entries(), id_);
     if (::ioctl(fd_.get(), CpuidTable::kSetCpuid2, cpuid.ioctl_argument()) < 0) {
         throw_errno("KVM_SET_CPUID2 for vCPU " + std::to_string(id_));
     }

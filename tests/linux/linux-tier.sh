@@ -58,12 +58,13 @@ start_vm() {
     PID[$name]=$!
 }
 
-# linux_vm NAME VCPUS MEM BOOTARGS...: start_vm with Debian's kernel and our initramfs.
+# linux_vm NAME VCPUS MEM BOOTARGS [ACRN-DM ARGS...]: start_vm with Debian's
+# kernel and our initramfs.
 linux_vm() {
-    local name=$1 vcpus=$2 mem=$3
-    shift 3
-    start_vm "$name" -c "$vcpus" -m "$mem" -s 0:0,hostbridge -s 1:0,lpc -l com1,stdio \
-        -k "$KERNEL" -r "$INITRD" -B "console=ttyS0 quiet panic=-1 $*"
+    local name=$1 vcpus=$2 mem=$3 bootargs=$4
+    shift 4
+    start_vm "$name" -c "$vcpus" -m "$mem" -s 0:0,hostbridge -s 1:0,lpc -l com1,stdio "$@" \
+        -k "$KERNEL" -r "$INITRD" -B "console=ttyS0 quiet panic=-1 $bootargs"
 }
 
 send() { printf '%s\n' "$2" >&"${IN_FD[$1]}"; }
@@ -116,10 +117,10 @@ result() {  # result NAME OK DETAIL
     fi
 }
 
-# check_report NAME VCPUS MEM_MIB BOOTARGS: what every boot must report.
-# Sets $problem to the first thing wrong, or "".
+# check_report NAME VCPUS MEM_MIB BOOTARGS [PCI_DEVICES]: what every boot
+# must report. Sets $problem to the first thing wrong, or "".
 check_report() {
-    local name=$1 vcpus=$2 mem_mib=$3 bootargs=$4 value host_now
+    local name=$1 vcpus=$2 mem_mib=$3 bootargs=$4 pci=${5:-"0000:00:00.0 0000:00:01.0"} value host_now
     problem=
     if ! wait_for "$name" "@@DMESG_PLATFORM_WARNINGS_END" 240; then
         problem="the guest did not reach /init (or stopped reporting)"
@@ -138,6 +139,10 @@ check_report() {
     [ "$value" = "console=ttyS0 quiet panic=-1 $bootargs" ] || { problem="guest command line is '$value'"; return; }
     value=$(reported "$name" INITRD_ID)
     [ "$value" = "$INITRD_ID" ] || { problem="guest initrd id '$value', built '$INITRD_ID'"; return; }
+    value=$(reported "$name" PCI_DEVICES)
+    [ "$value" = "$pci " ] || { problem="guest PCI devices '$value', expected '$pci'"; return; }
+    value=$(reported "$name" MMCONFIG)
+    [ "$value" = 1 ] || { problem="the guest does not use the ECAM (MMCONFIG in /proc/iomem: ${value:-?})"; return; }
     value=$(reported "$name" RTC_EPOCH)
     if [ -z "$value" ] || [ $((host_now - value)) -gt 5 ] || [ $((value - host_now)) -gt 5 ]; then
         problem="guest clock from the RTC is ${value:-?}, host $host_now (more than 5 s apart)"
@@ -146,6 +151,8 @@ check_report() {
     value=$(sed -n '/^@@DMESG_PLATFORM_WARNINGS_BEGIN/,/^@@DMESG_PLATFORM_WARNINGS_END/p' "$WORK/$name.out" |
         grep -av '^@@DMESG_PLATFORM' | tr -d '\r')
     [ -z "$value" ] || { problem="kernel warnings about the platform: $(echo "$value" | head -n 3 | tr '\n' '|')"; return; }
+    value=$(reported "$name" KERNEL_WARN_SPLATS)
+    [ "$value" = 0 ] || { problem="the kernel warned (WARN splats: ${value:-?}); see its log"; return; }
     grep -qa "@@INSMOD_FAILED" "$WORK/$name.out" && { problem="$(grep -a -m1 @@INSMOD_FAILED "$WORK/$name.out")"; return; }
 }
 
@@ -174,11 +181,26 @@ case_boot_1cpu() {
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 
-# Four vCPUs (the APs come up through INIT/SIPI); /init powers off by itself.
+# Four vCPUs (the APs come up through INIT/SIPI) and a PCI device with
+# BARs; /init powers off by itself.
 case_boot_4cpu() {
     local name=boot_4cpu args="acrn.test=four"
-    linux_vm $name 4 512M "$args"
-    check_report $name 4 512 "$args"
+    linux_vm $name 4 512M "$args" -s 3,testdev
+    check_report $name 4 512 "$args" "0000:00:00.0 0000:00:01.0 0000:00:03.0"
+    finish $name 60
+    [ -n "$problem" ] || [ "$rc" = 0 ] || problem="acrn-dm exited $rc after the guest's poweroff (expected 0)"
+    result $name "$([ -z "$problem" ] && echo 1)" "$problem"
+}
+
+# RAM above the 32-bit PCI hole (2 GiB low, the rest from 4 GiB). On demand
+# only: in the nested test host (L1 has 2 GiB), guests of 2 GiB and more
+# triple-fault at random points in about one run of three, a 2 GiB guest
+# without high RAM included, while 512 MiB guests never did; QEMU cannot
+# even allocate such a guest there. See docs/testing.md.
+case_high_memory() {
+    local name=high_memory args="acrn.test=high"
+    linux_vm $name 2 2200M "$args"
+    check_report $name 2 2200 "$args"
     finish $name 60
     [ -n "$problem" ] || [ "$rc" = 0 ] || problem="acrn-dm exited $rc after the guest's poweroff (expected 0)"
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
