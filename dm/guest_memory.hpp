@@ -1,6 +1,7 @@
-// The UOS's RAM, as the device model sees it: a memfd (so that another
-// process can map the same pages later) mapped once into this process and
-// handed to the hypervisor side by address. ACRN's layout: up to 2 GiB at
+// The UOS's RAM, as the device model sees it: anonymous memory mapped once
+// into this process and handed to the hypervisor side by address (KVM maps
+// the same pages into the guest). A back end in another process (vhost-user,
+// Service-VM mode) will need a memfd or hugetlbfs file instead. ACRN's layout: up to 2 GiB at
 // guest-physical 0, the rest from 4 GiB, leaving the 32-bit PCI hole free.
 // Every access a device makes on the guest's behalf is bounds-checked here.
 #pragma once
@@ -11,7 +12,6 @@
 #include <vector>
 
 #include "common/mapping.hpp"
-#include "common/unique_fd.hpp"
 
 namespace acrn::dm {
 
@@ -48,7 +48,6 @@ public:
     [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
     [[nodiscard]] std::uint64_t low_memory_end() const noexcept { return regions_.front().size; }
     [[nodiscard]] const std::vector<Region>& regions() const noexcept { return regions_; }
-    [[nodiscard]] int fd() const noexcept { return fd_.get(); }
 
     // Host view of [gpa, gpa + length) if it lies inside one RAM region;
     // an empty span otherwise.
@@ -73,7 +72,6 @@ public:
 
 private:
     std::uint64_t size_;
-    UniqueFd fd_;
     Mapping mapping_;
     std::vector<Region> regions_;
 };
