@@ -121,6 +121,15 @@ case_sigterm_stops() {
     fi
 }
 
+# The terminal a person ran acrn-dm from is raw while the VM runs and
+# exactly restored however acrn-dm is stopped.
+case_terminal_restored() {
+    local name=terminal_restored
+    "$(dirname "$0")/terminal-restored.py" "$DM" "$G/spin.elf" >"$WORK/$name.out" 2>"$WORK/$name.err"
+    rc=$?
+    result $name "$([ "$rc" = 0 ] && echo 1)" "$(head -n 3 "$WORK/$name.out" | tr '\n' ' ')"
+}
+
 case_missing_image() {
     run_dm missing_image 30 "${BASE[@]}" -E /nonexistent/kernel.elf vm-missing
     if [ "$rc" = 1 ] && grep -q "/nonexistent/kernel.elf" "$WORK/missing_image.err"; then
@@ -164,7 +173,7 @@ case_hv_hypercalls() {
     fi
 }
 
-ALL=(hv_hypercalls hello hello_polling exit_status iorw_notification iorw_polling serial_file triple_fault sigterm_stops
+ALL=(hv_hypercalls hello hello_polling exit_status iorw_notification iorw_polling serial_file triple_fault sigterm_stops terminal_restored
      missing_image bad_image bench_both_modes)
 CASES=("${@:-${ALL[@]}}")
 [ $# -gt 0 ] || CASES=("${ALL[@]}")
