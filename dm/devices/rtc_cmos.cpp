@@ -98,6 +98,22 @@ void warn(const char* what, std::uint64_t value) {
     }
 }
 
+// The registers that hold the time of day and the date.
+bool is_time_register(std::uint8_t index) {
+    switch (index) {
+        case RtcCmos::kSeconds:
+        case RtcCmos::kMinutes:
+        case RtcCmos::kHours:
+        case RtcCmos::kWeekday:
+        case RtcCmos::kDay:
+        case RtcCmos::kMonth:
+        case RtcCmos::kYear:
+        case platform::kRtcCenturyIndex:
+            return true;
+        default: return false;
+    }
+}
+
 }  // namespace
 
 std::int64_t RtcCmos::realtime_clock_ns() {
@@ -175,19 +191,13 @@ void RtcCmos::write(const IoAccess& access, std::uint64_t value) {
 }
 
 std::uint8_t RtcCmos::read_register(std::uint8_t index, std::int64_t now) {
+    if (is_time_register(index)) {
+        if (clock_running()) {
+            latch_time(guest_seconds(now));
+        }
+        return cmos_[index];
+    }
     switch (index) {
-        case kSeconds:
-        case kMinutes:
-        case kHours:
-        case kWeekday:
-        case kDay:
-        case kMonth:
-        case kYear:
-        case platform::kRtcCenturyIndex:
-            if (clock_running()) {
-                latch_time(guest_seconds(now));
-            }
-            return cmos_[index];
         case kRegisterA: {
             const bool updating = clock_running() && now - floor_div(now, kNsPerSecond) * kNsPerSecond >=
                                                          kNsPerSecond - kUpdateInProgressNs;
@@ -208,24 +218,18 @@ std::uint8_t RtcCmos::read_register(std::uint8_t index, std::int64_t now) {
 }
 
 void RtcCmos::write_register(std::uint8_t index, std::uint8_t value, std::int64_t now) {
-    switch (index) {
-        case kSeconds:
-        case kMinutes:
-        case kHours:
-        case kWeekday:
-        case kDay:
-        case kMonth:
-        case kYear:
-        case platform::kRtcCenturyIndex:
-            if (!clock_running()) {
-                cmos_[index] = value;  // taken in when SET is cleared
-                return;
-            }
-            // Written while the clock runs: it goes on from the new value.
-            latch_time(guest_seconds(now));
-            cmos_[index] = value;
-            offset_seconds_ = time_from_registers() - floor_div(now, kNsPerSecond);
+    if (is_time_register(index)) {
+        if (!clock_running()) {
+            cmos_[index] = value;  // taken in when SET is cleared
             return;
+        }
+        // Written while the clock runs: it goes on from the new value.
+        latch_time(guest_seconds(now));
+        cmos_[index] = value;
+        offset_seconds_ = time_from_registers() - floor_div(now, kNsPerSecond);
+        return;
+    }
+    switch (index) {
         case kRegisterA:
             catch_up(now);  // flags so far at the old rate
             cmos_[kRegisterA] = value & static_cast<std::uint8_t>(~kUpdateInProgress);

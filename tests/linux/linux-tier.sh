@@ -181,15 +181,21 @@ case_boot_1cpu() {
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 
-# Four vCPUs (the APs come up through INIT/SIPI) and a PCI device with
-# BARs; /init powers off by itself.
-case_boot_4cpu() {
-    local name=boot_4cpu args="acrn.test=four"
-    linux_vm $name 4 512M "$args" -s 3,testdev
-    check_report $name 4 512 "$args" "0000:00:00.0 0000:00:01.0 0000:00:03.0"
-    finish $name 60
+# boot_and_power_off NAME VCPUS MEM_MIB PCI_DEVICES [ACRN-DM ARGS...]: a boot
+# whose /init reports and powers off by itself.
+boot_and_power_off() {
+    local name=$1 vcpus=$2 mem_mib=$3 pci=$4 args="acrn.test=$1"
+    shift 4
+    linux_vm "$name" "$vcpus" "${mem_mib}M" "$args" "$@"
+    check_report "$name" "$vcpus" "$mem_mib" "$args" "$pci"
+    finish "$name" 60
     [ -n "$problem" ] || [ "$rc" = 0 ] || problem="acrn-dm exited $rc after the guest's poweroff (expected 0)"
-    result $name "$([ -z "$problem" ] && echo 1)" "$problem"
+    result "$name" "$([ -z "$problem" ] && echo 1)" "$problem"
+}
+
+# Four vCPUs (the APs come up through INIT/SIPI) and a PCI device with BARs.
+case_boot_4cpu() {
+    boot_and_power_off boot_4cpu 4 512 "0000:00:00.0 0000:00:01.0 0000:00:03.0" -s 3,testdev
 }
 
 # RAM above the 32-bit PCI hole (2 GiB low, the rest from 4 GiB). On demand
@@ -198,12 +204,7 @@ case_boot_4cpu() {
 # without high RAM included, while 512 MiB guests never did; QEMU cannot
 # even allocate such a guest there. See docs/testing.md.
 case_high_memory() {
-    local name=high_memory args="acrn.test=high"
-    linux_vm $name 2 2200M "$args"
-    check_report $name 2 2200 "$args"
-    finish $name 60
-    [ -n "$problem" ] || [ "$rc" = 0 ] || problem="acrn-dm exited $rc after the guest's poweroff (expected 0)"
-    result $name "$([ -z "$problem" ] && echo 1)" "$problem"
+    boot_and_power_off high_memory 2 2200 "0000:00:00.0 0000:00:01.0"
 }
 
 # The guest reboots: the VM is reset and boots again in the same process.

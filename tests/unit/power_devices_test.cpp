@@ -1,24 +1,12 @@
 #include <gtest/gtest.h>
 
 #include "dm/devices/debug_exit.hpp"
+#include "tests/unit/device_test_support.hpp"
 
 namespace acrn::dm {
 namespace {
 
-class RecordingPower final : public PowerControl {
-public:
-    void request_power_off(int exit_status, const std::string& reason) override {
-        statuses.push_back(exit_status);
-        last_reason = reason;
-    }
-    void request_reset(const std::string& reason) override {
-        ++resets;
-        last_reason = reason;
-    }
-    std::vector<int> statuses;
-    int resets = 0;
-    std::string last_reason;
-};
+using test_support::RecordingPower;
 
 TEST(DebugExitTest, ExitStatusIsValueShiftedOrOne) {
     RecordingPower power;
