@@ -10,7 +10,11 @@ BUILD=$(cd "${1:?usage: linux-tier.sh BUILD_DIR [CASE...]}" && pwd)
 shift
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 DM="$BUILD/bin/acrn-dm"
-WORK=$(mktemp -d /tmp/linux-tier.XXXXXX)
+# The consoles are FIFOs: keep them on a local tmpfs. In the test host /tmp
+# may be the host's /tmp over 9p (a CI clone under /tmp), where mkfifo fails.
+scratch=/tmp
+[ -d /dev/shm ] && [ -w /dev/shm ] && scratch=/dev/shm
+WORK=$(mktemp -d "$scratch/linux-tier.XXXXXX")
 trap 'kill_all; rm -rf "$WORK"' EXIT
 
 say() { echo "linux-tier: $*"; }
@@ -51,7 +55,11 @@ kill_all() {
 start_vm() {
     local name=$1
     shift
-    mkfifo "$WORK/$name.in"
+    if ! mkfifo "$WORK/$name.in"; then
+        say "FAIL: cannot make the console FIFO in $WORK" >&2
+        echo "$passed passed, $((failed + 1)) failed"
+        exit 1
+    fi
     exec {fd}<>"$WORK/$name.in"
     IN_FD[$name]=$fd
     "$DM" "$@" "vm-$name" <"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
