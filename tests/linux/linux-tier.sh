@@ -206,6 +206,11 @@ case_boot_4cpu() {
     boot_and_power_off boot_4cpu 4 512 "0000:00:00.0 0000:00:01.0 0000:00:03.0" -s 3,testdev
 }
 
+# The most vCPUs a VM may have.
+case_boot_8cpu() {
+    boot_and_power_off boot_8cpu 8 512 "0000:00:00.0 0000:00:01.0"
+}
+
 # RAM above the 32-bit PCI hole (2 GiB low, the rest from 4 GiB). On demand
 # only: in the nested test host (L1 has 2 GiB), guests of 2 GiB and more
 # triple-fault at random points in about one run of three, a 2 GiB guest
@@ -277,7 +282,7 @@ case_missing_files() {
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 
-ALL=(missing_files boot_1cpu boot_4cpu reboot sigterm)
+ALL=(missing_files boot_1cpu boot_4cpu boot_8cpu reboot sigterm)
 CASES=("${@:-${ALL[@]}}")
 [ $# -gt 0 ] || CASES=("${ALL[@]}")
 for c in "${CASES[@]}"; do
