@@ -112,7 +112,7 @@ void VmSession::on_signal(int signal) {
         request_power_off(0, std::string("signal ") + ::strsignal(signal));
         return;
     }
-    if (power_button_pressed_) {
+    if (shutdown_deadline_) {  // the button was pressed already
         request_power_off(0, "second SIGTERM: stopping the VM hard");
         return;
     }
@@ -120,7 +120,6 @@ void VmSession::on_signal(int signal) {
         request_power_off(0, "SIGTERM, and the guest has not enabled ACPI to see a power button: stopping the VM");
         return;
     }
-    power_button_pressed_ = true;
     log_notice("SIGTERM: pressed the ACPI power button; the VM stops hard after {} s or on a second SIGTERM",
                kShutdownGracePeriod.count());
     shutdown_deadline_ = std::make_unique<boost::asio::steady_timer>(loop_, kShutdownGracePeriod);
@@ -263,10 +262,7 @@ void VmSession::create_devices() {
         add_port_device(range.base, range.width, acpi_pm_, range.name);
     }
     add_port_device(ResetControl::kPort, ResetControl::kWidth, std::make_shared<ResetControl>(*this), "reset-control");
-    std::uint64_t high_memory = 0;
-    for (const GuestMemory::Region& region : memory_->regions()) {
-        high_memory += region.gpa >= GuestMemory::kHighMemoryBase ? region.size : 0;
-    }
+    const std::uint64_t high_memory = memory_->size() - memory_->low_memory_end();  // from 4 GiB
     add_port_device(RtcCmos::kPort, RtcCmos::kWidth,
                     std::make_shared<RtcCmos>(loop_, *interrupts_, memory_->low_memory_end(), high_memory), "rtc");
     auto i8042 = std::make_shared<I8042>(*this);

@@ -111,8 +111,7 @@ private:
 
     std::mutex power_mutex_;
     std::optional<Outcome> outcome_;  // the first power-off or reset request decides
-    bool power_button_pressed_ = false;
-    std::unique_ptr<boost::asio::steady_timer> shutdown_deadline_;
+    std::unique_ptr<boost::asio::steady_timer> shutdown_deadline_;  // set once SIGTERM pressed the button
 };
 
 }  // namespace acrn::dm
