@@ -200,11 +200,8 @@ case_boot_8cpu() {
     boot_and_power_off boot_8cpu 8 512 "0000:00:00.0 0000:00:01.0"
 }
 
-# RAM above the 32-bit PCI hole (2 GiB low, the rest from 4 GiB). On demand
-# only: in the nested test host (L1 has 2 GiB), guests of 2 GiB and more
-# triple-fault at random points in about one run of three, a 2 GiB guest
-# without high RAM included, while 512 MiB guests never did; QEMU cannot
-# even allocate such a guest there. See docs/testing.md.
+# RAM above the 32-bit PCI hole (2 GiB low, the rest from 4 GiB). (The test
+# host's L1 has 2 GiB: the guest only touches what its kernel uses.)
 case_high_memory() {
     boot_and_power_off high_memory 2 2200 "0000:00:00.0 0000:00:01.0"
 }

@@ -4,12 +4,12 @@
 # this machine has hardware KVM, otherwise each in a fresh test host
 # (tests/testhost/run-with-kvm). One L1 per case keeps an emulation stall,
 # which ends that L1, to one case's rerun instead of the whole tier's.
-# Usage: linux-tier.sh BUILD_DIR [CASE...]   (default: the CI cases)
+# Usage: linux-tier.sh BUILD_DIR [CASE...]   (default: all of them)
 set -u
 BUILD=$(cd "${1:?usage: linux-tier.sh BUILD_DIR [CASE...]}" && pwd)
 shift
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-CASES=(missing_files boot_1cpu boot_4cpu boot_8cpu reboot sigterm)
+CASES=(missing_files boot_1cpu boot_4cpu boot_8cpu high_memory reboot sigterm)
 [ $# -eq 0 ] || CASES=("$@")
 # one attempt's limit, the test host's boot included (a case takes < 1 min)
 CASE_TIMEOUT_S=420
