@@ -1,6 +1,7 @@
 // acrn-dm: the device model of one User VM, launched with ACRN's command line.
 #include <signal.h>
 
+#include <boost/asio/io_context.hpp>
 #include <cstdio>
 #include <exception>
 #include <variant>
@@ -8,6 +9,7 @@
 #include "common/log.hpp"
 #include "dm/cli/options.hpp"
 #include "dm/logging.hpp"
+#include "dm/serial_consoles.hpp"
 #include "dm/vm_session.hpp"
 #include "relay/hosted_relay.hpp"
 
@@ -30,13 +32,22 @@ int main(int argc, char** argv) {
     try {
         auto relay = relay::HostedRelay::create();
         auto hsm = relay->open();
+        boost::asio::io_context loop;
+        VmSession* running = nullptr;  // Ctrl-A x powers off whichever session runs
+        const SerialConsoles consoles(options.serial_ports, loop, [&running] {
+            if (running != nullptr) {
+                running->request_power_off(0, "Ctrl-A x on the console");
+            }
+        });
         // A guest reset ends one session; the VM is built again from the
         // same options and boots in this process, as ACRN's device model does.
         for (unsigned boot = 1;; ++boot) {
             VmSession::Outcome outcome;
             {
-                VmSession session(options, *hsm);
+                VmSession session(options, *hsm, loop, consoles);
+                running = &session;
                 outcome = session.run();
+                running = nullptr;
             }
             if (!outcome.reset) {
                 return outcome.exit_status;

@@ -17,7 +17,6 @@
 #include "dm/acpi/acpi_tables.hpp"
 #include "dm/devices/acpi_pm.hpp"
 #include "dm/devices/debug_exit.hpp"
-#include "dm/devices/host_char_backends.hpp"
 #include "dm/devices/hostbridge.hpp"
 #include "dm/devices/i8042.hpp"
 #include "dm/devices/lpc_bridge.hpp"
@@ -32,6 +31,7 @@
 #include "dm/loader/bzimage.hpp"
 #include "dm/loader/multiboot.hpp"
 #include "dm/pci/pci_ecam.hpp"
+#include "dm/serial_consoles.hpp"
 #include "dm/platform_layout.hpp"
 #include "relay/hsm.hpp"
 
@@ -74,7 +74,8 @@ std::uint64_t align_up(std::uint64_t value, std::uint64_t alignment) { return (v
 
 void VmSession::PageDeleter::operator()(acrn_io_request_buffer* page) const noexcept { std::free(page); }
 
-VmSession::VmSession(DmOptions options, Hsm& hsm) : options_(std::move(options)), hsm_(hsm) {}
+VmSession::VmSession(DmOptions options, Hsm& hsm, boost::asio::io_context& loop, const SerialConsoles& consoles)
+    : options_(std::move(options)), hsm_(hsm), loop_(loop), consoles_(consoles) {}
 
 VmSession::~VmSession() {
     // The ioreq thread and the vCPUs must stop before devices go away.
@@ -178,6 +179,7 @@ VmSession::Outcome VmSession::run() {
         };
     signals.async_wait(on_signal_set);
     auto keep_running = boost::asio::make_work_guard(loop_);
+    loop_.restart();  // the loop ran (and was stopped) before a guest reset
     check(hsm_.start_vm(), "cannot start the VM");
     log_info("VM '{}' started: {} MiB, {} vCPU(s), {} I/O completion", options_.vm_name, options_.memory_bytes >> 20,
              vcpu_count_, options_.ioreq_polling ? "polling" : "notification");
@@ -335,15 +337,7 @@ void VmSession::create_serial_ports() {
     for (const SerialPortSpec& port : options_.serial_ports) {
         const LpcBridge::ComPort resources = LpcBridge::com_port(port.index);
         const std::string name = "com" + std::to_string(port.index);
-        std::unique_ptr<CharBackend> backend;
-        try {
-            backend = make_host_char_backend(port.backend, name, loop_, [this] {
-                request_power_off(0, "Ctrl-A x on the console");
-            });
-        } catch (const std::exception& error) {
-            throw StartupError(kExitFailure, "-l " + name + ": " + error.what());
-        }
-        auto uart = std::make_shared<Uart16550>(name, *interrupts_, resources.irq, std::move(backend));
+        auto uart = std::make_shared<Uart16550>(name, *interrupts_, resources.irq, consoles_.backend(port.index));
         add_port_device(resources.base, Uart16550::kRegisterCount, uart, name);
         uarts_.push_back(std::move(uart));
     }

@@ -30,6 +30,7 @@ class InterruptSink;
 class IoDevice;
 class IoreqLoop;
 class PciDevice;
+class SerialConsoles;
 class Uart16550;
 
 // A failure before the guest runs: the message names what failed; main()
@@ -45,7 +46,9 @@ private:
 
 class VmSession final : public PowerControl {
 public:
-    VmSession(DmOptions options, Hsm& hsm);
+    // `loop` and `consoles` belong to the acrn-dm process and outlive every
+    // session (a guest reset builds a new session on them).
+    VmSession(DmOptions options, Hsm& hsm, boost::asio::io_context& loop, const SerialConsoles& consoles);
     VmSession(const VmSession&) = delete;
     VmSession& operator=(const VmSession&) = delete;
     ~VmSession() override;
@@ -91,7 +94,8 @@ private:
 
     const DmOptions options_;
     Hsm& hsm_;
-    boost::asio::io_context loop_;
+    boost::asio::io_context& loop_;
+    const SerialConsoles& consoles_;
     IoBuses buses_;
     std::unique_ptr<GuestMemory> memory_;
     struct PageDeleter {

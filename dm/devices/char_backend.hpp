@@ -19,7 +19,9 @@ public:
     virtual ~CharBackend() = default;
     // Never blocks for long: a backend that cannot take the bytes now drops them.
     virtual void write(std::span<const std::uint8_t> bytes) = 0;
-    // Starts delivering input; called once the device is ready for it.
+    // Starts delivering input to `on_input`, once the device is ready for it.
+    // A backend outlives guest resets: each new device calls this again and
+    // takes the input over; an empty handler drops what arrives meanwhile.
     virtual void start(InputHandler on_input) = 0;
     // The host device a person connects to, where the backend made one (a pty).
     [[nodiscard]] virtual std::optional<std::string> device_path() const { return std::nullopt; }

@@ -43,9 +43,13 @@ class DescriptorReader {
 public:
     DescriptorReader(asio::io_context& loop, int fd) : stream_(loop, ::dup(fd)) {}
 
+    // The read in flight stays; a later call only changes where input goes.
     void start(CharBackend::InputHandler handler) {
         handler_ = std::move(handler);
-        read_more();
+        if (!reading_) {
+            reading_ = true;
+            read_more();
+        }
     }
 
 private:
@@ -54,7 +58,9 @@ private:
             if (error) {
                 return;  // closed or the loop is stopping: no more input
             }
-            handler_(std::span<const std::uint8_t>(buffer_.data(), n));
+            if (handler_) {
+                handler_(std::span<const std::uint8_t>(buffer_.data(), n));
+            }
             read_more();
         });
     }
@@ -62,6 +68,7 @@ private:
     asio::posix::stream_descriptor stream_;
     std::array<std::uint8_t, 256> buffer_{};
     CharBackend::InputHandler handler_;
+    bool reading_ = false;
 };
 
 class NullBackend final : public CharBackend {
@@ -171,6 +178,10 @@ public:
     }
     void write(std::span<const std::uint8_t> bytes) override { write_nonblocking(STDOUT_FILENO, bytes); }
     void start(InputHandler on_input) override {
+        if (!on_input) {
+            reader_.start({});
+            return;
+        }
         reader_.start([this, on_input = std::move(on_input)](std::span<const std::uint8_t> bytes) {
             for (const std::uint8_t byte : bytes) {
                 // Ctrl-A Ctrl-A sends one Ctrl-A.
@@ -279,7 +290,10 @@ public:
     }
     void start(InputHandler on_input) override {
         on_input_ = std::move(on_input);
-        accept_next();
+        if (!accepting_) {
+            accepting_ = true;
+            accept_next();
+        }
     }
 
 private:
@@ -306,7 +320,9 @@ private:
                 client_.close(ignored);
                 return;
             }
-            on_input_(std::span<const std::uint8_t>(buffer_.data(), n));
+            if (on_input_) {
+                on_input_(std::span<const std::uint8_t>(buffer_.data(), n));
+            }
             read_more();
         });
     }
@@ -316,6 +332,7 @@ private:
     std::atomic<int> client_fd_{-1};
     std::array<std::uint8_t, 256> buffer_{};
     InputHandler on_input_;
+    bool accepting_ = false;
 };
 
 }  // namespace

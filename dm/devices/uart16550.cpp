@@ -46,11 +46,13 @@ constexpr std::uint8_t kMsrConnected = 0xB0;
 }  // namespace
 
 Uart16550::Uart16550(std::string name, InterruptSink& interrupts, std::uint32_t irq,
-                     std::unique_ptr<CharBackend> backend)
-    : name_(std::move(name)), interrupts_(interrupts), irq_(irq), backend_(std::move(backend)), msr_(kMsrConnected) {}
+                     CharBackend& backend)
+    : name_(std::move(name)), interrupts_(interrupts), irq_(irq), backend_(backend), msr_(kMsrConnected) {}
+
+Uart16550::~Uart16550() { backend_.start({}); }
 
 void Uart16550::start() {
-    backend_->start([this](std::span<const std::uint8_t> bytes) { receive(bytes); });
+    backend_.start([this](std::span<const std::uint8_t> bytes) { receive(bytes); });
 }
 
 std::uint64_t Uart16550::read(const IoAccess& access) {
@@ -167,7 +169,7 @@ void Uart16550::transmit(std::uint8_t byte) {
             lsr_ |= kLsrOverrun;
         }
     } else {
-        backend_->write(std::span<const std::uint8_t>(&byte, 1));
+        backend_.write(std::span<const std::uint8_t>(&byte, 1));
     }
     // The byte leaves at once: THR is empty again.
     lsr_ |= kLsrThrEmpty | kLsrTransmitterEmpty;

@@ -23,9 +23,13 @@ public:
     // this much it is dropped (counted), so a flood cannot grow us.
     static constexpr std::size_t kInputBacklogLimit = 64 * 1024;
 
-    Uart16550(std::string name, InterruptSink& interrupts, std::uint32_t irq, std::unique_ptr<CharBackend> backend);
+    // The backend outlives the UART (it stays across guest resets).
+    Uart16550(std::string name, InterruptSink& interrupts, std::uint32_t irq, CharBackend& backend);
+    Uart16550(const Uart16550&) = delete;
+    Uart16550& operator=(const Uart16550&) = delete;
+    ~Uart16550() override;
 
-    // Connects the backend's input; call once the event loop runs.
+    // Connects the backend's input to this UART; call before the event loop runs.
     void start();
 
     [[nodiscard]] std::uint64_t read(const IoAccess& access) override;
@@ -46,7 +50,7 @@ private:
     const std::string name_;
     InterruptSink& interrupts_;
     const std::uint32_t irq_;
-    std::unique_ptr<CharBackend> backend_;
+    CharBackend& backend_;
 
     mutable std::mutex mutex_;
     std::deque<std::uint8_t> rx_fifo_;

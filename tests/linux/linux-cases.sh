@@ -206,10 +206,11 @@ case_high_memory() {
     boot_and_power_off high_memory 2 2200 "0000:00:00.0 0000:00:01.0"
 }
 
-# The guest reboots: the VM is reset and boots again in the same process.
+# The guest reboots: the VM is reset and boots again in the same process,
+# on the same host ends of its COM ports (com2's pty keeps its path).
 case_reboot() {
     local name=reboot
-    linux_vm $name 2 256M "shell=1"
+    linux_vm $name 2 256M "shell=1" -l com2,pty
     problem=
     if ! wait_for $name "@@SHELL" 240; then
         problem="the first boot did not reach the shell"
@@ -220,6 +221,8 @@ case_reboot() {
             problem="no second boot after the guest's reboot"
         else
             grep -q "reset by the guest" "$WORK/$name.err" || problem="the log does not show a reset"
+            [ "$(grep -c "com2: connected to pty" "$WORK/$name.err")" = 1 ] ||
+                problem="com2 got a new pty after the reset: $(grep "com2: connected to pty" "$WORK/$name.err" | tr '\n' '|')"
             sleep 1
             send $name "poweroff -f"
         fi

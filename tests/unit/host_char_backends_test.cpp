@@ -1,5 +1,5 @@
-// The host serial backends on real descriptors: a file, and a TCP client on
-// the loopback interface.
+// The host serial backends on real descriptors: a file, a pty, and a TCP
+// client on the loopback interface; and their hand-over across a guest reset.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -11,6 +11,7 @@
 #include <fcntl.h>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 
@@ -124,6 +125,78 @@ TEST(HostCharBackendsTest, PtyCarriesBytesBothWaysUnchanged) {
         loop.run_for(std::chrono::milliseconds(10));
     }
     EXPECT_EQ(input, "typed\x03");
+}
+
+// What a guest reset does: the old UART lets go (an empty handler), input
+// typed meanwhile is dropped, and the new UART takes the same pty over.
+TEST(HostCharBackendsTest, PtyInputIsHandedOverAcrossAReset) {
+    boost::asio::io_context loop;
+    SerialBackendSpec spec;
+    spec.kind = SerialBackendSpec::Kind::pty;
+    auto backend = make_host_char_backend(spec, "com1", loop, {});
+    UniqueFd client(::open(backend->device_path()->c_str(), O_RDWR | O_NOCTTY));
+    ASSERT_TRUE(client);
+    const auto run_until = [&loop](const std::function<bool()>& done) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (!done() && std::chrono::steady_clock::now() < deadline) {
+            loop.run_for(std::chrono::milliseconds(10));
+        }
+    };
+    std::string first;
+    std::string second;
+    backend->start([&](std::span<const std::uint8_t> bytes) { first.append(bytes.begin(), bytes.end()); });
+    ASSERT_EQ(::write(client.get(), "one", 3), 3);
+    run_until([&] { return first.size() >= 3; });
+    EXPECT_EQ(first, "one");
+
+    backend->start({});
+    ASSERT_EQ(::write(client.get(), "lost", 4), 4);
+    loop.run_for(std::chrono::milliseconds(200));
+
+    backend->start([&](std::span<const std::uint8_t> bytes) { second.append(bytes.begin(), bytes.end()); });
+    ASSERT_EQ(::write(client.get(), "two", 3), 3);
+    run_until([&] { return second.size() >= 3; });
+    EXPECT_EQ(first, "one");
+    EXPECT_EQ(second, "two");
+}
+
+// A TCP client stays connected across a reset; its input goes to the new UART.
+TEST(HostCharBackendsTest, TcpClientStaysConnectedAcrossAReset) {
+    boost::asio::io_context loop;
+    SerialBackendSpec spec;
+    spec.kind = SerialBackendSpec::Kind::tcp;
+    std::unique_ptr<CharBackend> backend;
+    for (std::uint16_t port = 48000 + static_cast<std::uint16_t>(::getpid() % 1000); !backend; ++port) {
+        spec.port = port;
+        try {
+            backend = make_host_char_backend(spec, "com1", loop, {});
+        } catch (const std::runtime_error&) {
+        }
+    }
+    std::string first;
+    std::string second;
+    backend->start([&](std::span<const std::uint8_t> bytes) { first.append(bytes.begin(), bytes.end()); });
+    UniqueFd client(::socket(AF_INET, SOCK_STREAM, 0));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(spec.port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    for (int i = 0; i < 50; ++i) {
+        loop.run_for(std::chrono::milliseconds(10));  // accept
+    }
+    backend->start({});
+    backend->start([&](std::span<const std::uint8_t> bytes) { second.append(bytes.begin(), bytes.end()); });
+    ASSERT_EQ(::send(client.get(), "after", 5, 0), 5);
+    for (int i = 0; i < 100 && second.size() < 5; ++i) {
+        loop.run_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(second, "after");
+    EXPECT_TRUE(first.empty());
+    backend->write(bytes_of("still here"));
+    char buffer[64] = {};
+    const ssize_t got = ::recv(client.get(), buffer, sizeof(buffer) - 1, 0);
+    EXPECT_EQ(std::string(buffer, got > 0 ? static_cast<std::size_t>(got) : 0), "still here");
 }
 
 }  // namespace

@@ -22,9 +22,7 @@ public:
 class UartTest : public ::testing::Test {
 protected:
     UartTest() {
-        auto backend = std::make_unique<RecordingBackend>();
-        backend_ = backend.get();
-        uart_ = std::make_unique<Uart16550>("com1", interrupts_, 4, std::move(backend));
+        uart_ = std::make_unique<Uart16550>("com1", interrupts_, 4, backend_storage_);
         uart_->start();
     }
     std::uint8_t in(std::uint32_t reg) {
@@ -36,7 +34,8 @@ protected:
     }
 
     RecordingInterrupts interrupts_;
-    RecordingBackend* backend_ = nullptr;
+    RecordingBackend backend_storage_;
+    RecordingBackend* backend_ = &backend_storage_;
     std::unique_ptr<Uart16550> uart_;
 };
 
