@@ -25,6 +25,34 @@ std::span<const std::uint8_t> bytes_of(const std::string& text) {
     return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
 }
 
+// A tcp backend on the first free loopback port from `first_port`; sets `port`.
+std::unique_ptr<CharBackend> make_tcp_backend(boost::asio::io_context& loop, std::uint16_t first_port,
+                                              std::uint16_t& port) {
+    SerialBackendSpec spec;
+    spec.kind = SerialBackendSpec::Kind::tcp;
+    for (spec.port = first_port;; ++spec.port) {
+        try {
+            auto backend = make_host_char_backend(spec, "com1", loop, {});
+            port = spec.port;
+            return backend;
+        } catch (const std::runtime_error&) {
+        }
+    }
+}
+
+// A client connected to 127.0.0.1:port (an invalid fd if it could not).
+UniqueFd connect_loopback(std::uint16_t port) {
+    UniqueFd client(::socket(AF_INET, SOCK_STREAM, 0));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(client.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+        return UniqueFd();
+    }
+    return client;
+}
+
 TEST(HostCharBackendsTest, FileBackendAppends) {
     char path[] = "/var/tmp/acrn-serial-XXXXXX";
     const int fd = ::mkstemp(path);
@@ -65,27 +93,14 @@ TEST(HostCharBackendsTest, MissingFileDirectoryIsAClearError) {
 
 TEST(HostCharBackendsTest, TcpBackendServesOneClientBothWays) {
     boost::asio::io_context loop;
-    SerialBackendSpec spec;
-    spec.kind = SerialBackendSpec::Kind::tcp;
-    std::unique_ptr<CharBackend> backend;
-    // Find a free loopback port among a few.
-    for (std::uint16_t port = 47000 + static_cast<std::uint16_t>(::getpid() % 1000); !backend; ++port) {
-        spec.port = port;
-        try {
-            backend = make_host_char_backend(spec, "com1", loop, {});
-        } catch (const std::runtime_error&) {
-        }
-    }
+    std::uint16_t port = 0;
+    auto backend = make_tcp_backend(loop, 47000 + static_cast<std::uint16_t>(::getpid() % 1000), port);
     std::string received;
     backend->start([&](std::span<const std::uint8_t> bytes) { received.append(bytes.begin(), bytes.end()); });
 
     backend->write(bytes_of("dropped: no client yet"));
-    UniqueFd client(::socket(AF_INET, SOCK_STREAM, 0));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(spec.port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    const UniqueFd client = connect_loopback(port);
+    ASSERT_TRUE(client);
     for (int i = 0; i < 100; ++i) {
         loop.run_for(std::chrono::milliseconds(10));  // accept
     }
@@ -163,25 +178,13 @@ TEST(HostCharBackendsTest, PtyInputIsHandedOverAcrossAReset) {
 // A TCP client stays connected across a reset; its input goes to the new UART.
 TEST(HostCharBackendsTest, TcpClientStaysConnectedAcrossAReset) {
     boost::asio::io_context loop;
-    SerialBackendSpec spec;
-    spec.kind = SerialBackendSpec::Kind::tcp;
-    std::unique_ptr<CharBackend> backend;
-    for (std::uint16_t port = 48000 + static_cast<std::uint16_t>(::getpid() % 1000); !backend; ++port) {
-        spec.port = port;
-        try {
-            backend = make_host_char_backend(spec, "com1", loop, {});
-        } catch (const std::runtime_error&) {
-        }
-    }
+    std::uint16_t port = 0;
+    auto backend = make_tcp_backend(loop, 48000 + static_cast<std::uint16_t>(::getpid() % 1000), port);
     std::string first;
     std::string second;
     backend->start([&](std::span<const std::uint8_t> bytes) { first.append(bytes.begin(), bytes.end()); });
-    UniqueFd client(::socket(AF_INET, SOCK_STREAM, 0));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(spec.port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    const UniqueFd client = connect_loopback(port);
+    ASSERT_TRUE(client);
     for (int i = 0; i < 50; ++i) {
         loop.run_for(std::chrono::milliseconds(10));  // accept
     }
