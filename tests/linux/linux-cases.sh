@@ -14,22 +14,15 @@ INITRD=${2:?$usage}
 shift 2
 [ $# -ge 1 ] || { echo "$usage" >&2; exit 2; }
 DM="$BUILD/bin/acrn-dm"
-# The consoles are FIFOs: keep them on a local tmpfs. In the test host /tmp
-# may be the host's /tmp over 9p (a CI clone under /tmp), where mkfifo fails.
-scratch=/tmp
-[ -d /dev/shm ] && [ -w /dev/shm ] && scratch=/dev/shm
-WORK=$(mktemp -d "$scratch/linux-cases.XXXXXX")
-trap 'kill_all; rm -rf "$WORK"' EXIT
-
 say() { echo "linux-tier: $*"; }
-fail_all() { say "FAIL $*: $why" >&2; exit 1; }
+CASES=("$@")
+fail_all() { say "FAIL ${CASES[*]}: $1" >&2; exit 1; }   # fail_all WHY
 if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
-    why="/dev/kvm is not available here; run through tests/testhost/run-with-kvm"
-    fail_all "$@"
+    fail_all "/dev/kvm is not available here; run through tests/testhost/run-with-kvm"
 fi
 KERNEL=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sort -V | tail -n 1)
-[ -n "$KERNEL" ] || { why="no Debian kernel in /boot (apt-get install linux-image-amd64)"; fail_all "$@"; }
-[ -r "$INITRD" ] && [ -r "$INITRD.id" ] || { why="no initramfs $INITRD (with $INITRD.id)"; fail_all "$@"; }
+[ -n "$KERNEL" ] || fail_all "no Debian kernel in /boot (apt-get install linux-image-amd64)"
+[ -r "$INITRD" ] && [ -r "$INITRD.id" ] || fail_all "no initramfs $INITRD (with $INITRD.id)"
 INITRD_ID=$(cat "$INITRD.id")
 
 failed=0
@@ -41,6 +34,13 @@ kill_all() {
         kill -KILL "${PID[$name]}" 2>/dev/null
     done
 }
+
+# The consoles are FIFOs: keep them on a local tmpfs. In the test host /tmp
+# may be the host's /tmp over 9p (a CI clone under /tmp), where mkfifo fails.
+scratch=/tmp
+[ -d /dev/shm ] && [ -w /dev/shm ] && scratch=/dev/shm
+WORK=$(mktemp -d "$scratch/linux-cases.XXXXXX")
+trap 'kill_all; rm -rf "$WORK"' EXIT
 
 # start_vm NAME ARGS...: acrn-dm in the background, its COM1 on stdio fed
 # from a FIFO (send) and logged to $WORK/NAME.out; its log in NAME.err.
@@ -271,7 +271,7 @@ case_missing_files() {
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 
-for c in "$@"; do
+for c in "${CASES[@]}"; do
     if ! declare -F "case_$c" >/dev/null; then
         say "FAIL $c: no such case"
         failed=$((failed + 1))

@@ -28,21 +28,20 @@ if ! "$HERE/../guests/linux/build-initramfs" "$INITRD" >"$BUILD/linux-tier/initr
     exit 1
 fi
 
-passed=0
 failures=()
 for c in "${CASES[@]}"; do
     start=$SECONDS
     "$HERE/../testhost/run-with-kvm" -t "$CASE_TIMEOUT_S" -- "$HERE/linux-cases.sh" "$BUILD" "$INITRD" "$c" 2>&1
     rc=$?
+    [ $rc = 0 ] || failures+=("$c")
     case $rc in
-    0) passed=$((passed + 1)) ;;
-    1) failures+=("$c") ;;   # the case said why
-    124) failures+=("$c"); say "FAIL $c: not finished within $CASE_TIMEOUT_S s" ;;
-    126) failures+=("$c"); say "FAIL $c: the test host stalled on every attempt" ;;
-    *) failures+=("$c"); say "FAIL $c: could not be run (status $rc)" ;;
+    0|1) ;;   # the case said how it went
+    124) say "FAIL $c: not finished within $CASE_TIMEOUT_S s" ;;
+    126) say "FAIL $c: the test host stalled on every attempt" ;;
+    *) say "FAIL $c: could not be run (status $rc)" ;;
     esac
     say "($c: $((SECONDS - start)) s, the test host's boot included)"
 done
 [ ${#failures[@]} -eq 0 ] || say "failures: ${failures[*]}"
-echo "$passed passed, ${#failures[@]} failed"
+echo "$((${#CASES[@]} - ${#failures[@]})) passed, ${#failures[@]} failed"
 [ ${#failures[@]} -eq 0 ]
