@@ -68,6 +68,11 @@ inline constexpr std::uint64_t kEcamAddress = 0xE000'0000;
 inline constexpr std::uint8_t kEcamLastBus = 0;
 inline constexpr std::uint64_t kEcamSize = (std::uint64_t{kEcamLastBus} + 1) << 20;
 inline constexpr std::uint64_t kPciMmio32Limit = kEcamAddress;  // exclusive
+inline constexpr std::uint64_t kPciMmio32BarBase = 0xC000'0000;  // 32-bit memory BARs from here
+// The 64-bit window, for 64-bit memory BARs: from the first 1 GiB boundary
+// at or above the end of RAM (and above 4 GiB), 64 GiB long.
+inline constexpr std::uint64_t kPciMmio64Alignment = 1ull << 30;
+inline constexpr std::uint64_t kPciMmio64Size = 64ull << 30;
 inline constexpr std::uint64_t kPciIoWindowBase = 0x1000;       // I/O BARs from here
 inline constexpr std::uint64_t kPciIoWindowLimit = 0x10000;     // exclusive
 

@@ -22,6 +22,9 @@ struct PlatformDescription {
     std::vector<SerialPortResource> serial_ports; // only those configured
     std::uint64_t pci_mmio32_base = 0;            // start of the 32-bit PCI window
     std::uint64_t pci_mmio32_limit = platform::kPciMmio32Limit; // exclusive
+    // The 64-bit PCI window above RAM (empty: none described).
+    std::uint64_t pci_mmio64_base = 0;
+    std::uint64_t pci_mmio64_limit = 0;  // exclusive
 };
 
 struct AcpiImage {

@@ -3,6 +3,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "dm/acpi/aml.hpp"
 #include "dm/acpi/aml_resources.hpp"
@@ -42,14 +43,19 @@ Bytes routing_table() {
 // warns otherwise), and a root bridge is found by _HID, _SEG and _BBN.
 Bytes pci_host_bridge(const PlatformDescription& description) {
     using aml::Usage;
-    const Bytes resources = aml::resource_template({
+    std::vector<Bytes> windows{
         aml::word_bus_number(Usage::producer, 0, platform::kEcamLastBus),
         aml::word_io(Usage::producer, 0, platform::kPciConfigAddressPort - 1),
         aml::word_io(Usage::producer, kPciConfigPortsEnd, kLastIoPort),
         aml::dword_memory(Usage::producer, aml::Cacheability::non_cacheable,
                           static_cast<std::uint32_t>(description.pci_mmio32_base),
                           static_cast<std::uint32_t>(description.pci_mmio32_limit - 1)),
-    });
+    };
+    if (description.pci_mmio64_limit > description.pci_mmio64_base) {
+        windows.push_back(aml::qword_memory(Usage::producer, aml::Cacheability::non_cacheable,
+                                            description.pci_mmio64_base, description.pci_mmio64_limit - 1));
+    }
+    const Bytes resources = aml::resource_template(windows);
     return aml::device("PCI0", {
                                    aml::name("_HID", aml::eisaid("PNP0A08")),  // PCI Express root bridge
                                    aml::name("_CID", aml::eisaid("PNP0A03")),  // PCI root bridge
@@ -117,6 +123,10 @@ void check(const PlatformDescription& description) {
     if (description.pci_mmio32_base >= description.pci_mmio32_limit ||
         description.pci_mmio32_limit > platform::kPciMmio32Limit) {
         throw invalid("the 32-bit PCI window must be non-empty and end at or below the ECAM");
+    }
+    if (description.pci_mmio64_limit > description.pci_mmio64_base &&
+        description.pci_mmio64_base < (std::uint64_t{1} << 32)) {
+        throw invalid("the 64-bit PCI window must lie above 4 GiB");
     }
     std::set<int> indices;
     for (const SerialPortResource& port : description.serial_ports) {

@@ -4,6 +4,8 @@
 #include <array>
 #include <limits>
 
+#include "dm/machine/device_table.hpp"
+
 namespace acrn::dm::cli {
 namespace {
 
@@ -181,21 +183,6 @@ std::string parse_memory_option(std::string_view text, std::uint64_t& bytes) {
     return {};
 }
 
-EmulationSupport emulation_support(std::string_view name) {
-    static constexpr std::array<std::string_view, 3> kImplemented{"hostbridge", "lpc", "testdev"};
-    static constexpr std::array<std::string_view, 19> kNotYet{
-        "virtio-blk",  "virtio-net",          "virtio-console", "virtio-rnd",  "xhci",
-        "passthru",    "uart",                "virtio-input",   "virtio-gpio", "virtio-i2c",
-        "ahci",        "wdt-i6300esb",        "virtio-hyper_dmabuf", "virtio-audio", "virtio-ipu",
-        "virtio-rpmb", "virtio-gpu",          "igd-lpc",        "ivshmem"};
-    static constexpr std::array<std::string_view, 4> kObsolete{"pci-gvt", "virtio-hdcp", "npk", "virtio-coreu"};
-    auto in = [name](const auto& list) { return std::find(list.begin(), list.end(), name) != list.end(); };
-    if (in(kImplemented)) return EmulationSupport::implemented;
-    if (in(kNotYet)) return EmulationSupport::not_yet;
-    if (in(kObsolete)) return EmulationSupport::obsolete;
-    return EmulationSupport::unknown;
-}
-
 std::string parse_pci_slot(std::string_view text, PciSlotSpec& out) {
     static constexpr std::string_view kSyntax = " (expected [bus:]slot[:func],emulation[,config])";
     const auto comma = text.find(',');
@@ -241,14 +228,17 @@ std::string parse_pci_slot(std::string_view text, PciSlotSpec& out) {
     if (emulation.empty()) {
         return "missing emulation in " + quote(text) + std::string(kSyntax);
     }
-    if (emulation_support(emulation) == EmulationSupport::unknown) {
+    const PciEmulation* known = find_pci_emulation(emulation);
+    if (known == nullptr) {
         return "unknown emulation " + quote(emulation) + " in " + quote(text);
     }
-    if (emulation == "lpc" && bus != 0) {
-        return "'lpc' must be on bus 0 (got " + quote(address) + ")";
+    if (known->bus0_only && bus != 0) {
+        return quote(emulation) + " must be on bus 0 (got " + quote(address) + ")";
     }
-    if (emulation == "hostbridge" && !config.empty()) {
-        return "'hostbridge' takes no configuration (got " + quote(config) + ")";
+    if (known->support == PciEmulation::Support::implemented) {
+        if (auto error = known->check_config(config); !error.empty()) {
+            return quote(emulation) + " " + error;
+        }
     }
     out = PciSlotSpec{static_cast<std::uint8_t>(bus), static_cast<std::uint8_t>(slot), static_cast<std::uint8_t>(func),
                       std::string(emulation), std::string(config)};

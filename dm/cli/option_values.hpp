@@ -29,13 +29,10 @@ inline constexpr std::uint64_t kMaxMemory = 1ull << 40;    // 1 TiB
 // `-m`: parse_memory_size() plus the range and 4 KiB-granularity checks.
 [[nodiscard]] std::string parse_memory_option(std::string_view text, std::uint64_t& bytes);
 
-// What acrn-dm can do with a `-s` emulation name.
-enum class EmulationSupport { implemented, not_yet, obsolete, unknown };
-[[nodiscard]] EmulationSupport emulation_support(std::string_view name);
-
 // `-s [bus:]slot[:func],emul[,config]`. Checks the address, that the emulation
-// is known (implemented, not yet or obsolete), `lpc` on bus 0 and `hostbridge`
-// without config. Duplicates are the caller's business.
+// is in the device table (implemented, not yet or obsolete), the bus where
+// the emulation needs bus 0, and an implemented emulation's config with the
+// table's parser. Duplicates are the caller's business.
 [[nodiscard]] std::string parse_pci_slot(std::string_view text, PciSlotSpec& out);
 
 // `-l comN[,backend]`. `relocation` is set for ACRN's

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "dm/cli/option_values.hpp"
+#include "dm/machine/device_table.hpp"
 
 #ifndef ACRN_DM_VERSION
 #define ACRN_DM_VERSION "0.1.0"
@@ -59,15 +60,16 @@ std::string on_pci_slot(State& st, const std::string& value, std::string_view op
     if (auto error = cli::parse_pci_slot(value, spec); !error.empty()) {
         return error;
     }
-    switch (cli::emulation_support(spec.emulation)) {
-    case cli::EmulationSupport::obsolete:
+    const PciEmulation& emulation = *find_pci_emulation(spec.emulation);  // parse_pci_slot checked it
+    switch (emulation.support) {
+    case PciEmulation::Support::obsolete:
         st.options.warnings.push_back(std::string(option) + " " + quote(value) + ": emulation " +
                                       quote(spec.emulation) + " is obsolete, ignored");
         return {};
-    case cli::EmulationSupport::not_yet:
+    case PciEmulation::Support::not_yet:
         st.refuse(option, "emulation " + quote(spec.emulation) + " is not supported yet");
         break;
-    default:
+    case PciEmulation::Support::implemented:
         break;
     }
     for (const auto& other : st.options.pci_slots) {
@@ -75,8 +77,8 @@ std::string on_pci_slot(State& st, const std::string& value, std::string_view op
             return "PCI address " + address_text(spec) + " of " + quote(value) + " is already used by " +
                    quote(other.emulation);
         }
-        if (spec.emulation == "lpc" && other.emulation == "lpc") {
-            return "only one 'lpc' is allowed (already at " + address_text(other) + ")";
+        if (emulation.one_per_vm && other.emulation == spec.emulation) {
+            return "only one " + quote(spec.emulation) + " is allowed (already at " + address_text(other) + ")";
         }
     }
     st.options.pci_slots.push_back(std::move(spec));

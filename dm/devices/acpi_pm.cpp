@@ -45,8 +45,8 @@ std::uint64_t AcpiPm::monotonic_clock_ns() {
     return static_cast<std::uint64_t>(now.tv_sec) * kNanosecondsPerSecond + static_cast<std::uint64_t>(now.tv_nsec);
 }
 
-AcpiPm::AcpiPm(InterruptSink& interrupts, PowerControl& power, Clock clock)
-    : interrupts_(interrupts), power_(power), clock_(std::move(clock)) {}
+AcpiPm::AcpiPm(LineSource& sci, PowerControl& power, Clock clock)
+    : sci_(sci), power_(power), clock_(std::move(clock)) {}
 
 std::uint64_t AcpiPm::read(const IoAccess& access) {
     const std::uint64_t base = access.address - access.offset;
@@ -191,7 +191,7 @@ void AcpiPm::update_sci() {
     const bool high = (control_ & kSciEnable) != 0 && (status_ & enable_) != 0;
     if (high != sci_high_) {
         sci_high_ = high;
-        interrupts_.set_line(platform::kSciGsi, high);
+        sci_.set(high);
     }
 }
 

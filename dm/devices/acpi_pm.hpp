@@ -13,7 +13,7 @@
 #include <functional>
 #include <mutex>
 
-#include "dm/interrupt_sink.hpp"
+#include "dm/irq/interrupt_sources.hpp"
 #include "dm/io/io_device.hpp"
 #include "dm/platform_layout.hpp"
 #include "dm/power_control.hpp"
@@ -56,7 +56,7 @@ public:
     using Clock = std::function<std::uint64_t()>;
     [[nodiscard]] static std::uint64_t monotonic_clock_ns();
 
-    AcpiPm(InterruptSink& interrupts, PowerControl& power, Clock clock = monotonic_clock_ns);
+    AcpiPm(LineSource& sci, PowerControl& power, Clock clock = monotonic_clock_ns);
 
     [[nodiscard]] std::uint64_t read(const IoAccess& access) override;
     void write(const IoAccess& access, std::uint64_t value) override;
@@ -74,7 +74,7 @@ private:
     void write_smi_command(std::uint8_t command);
     void update_sci();
 
-    InterruptSink& interrupts_;
+    LineSource& sci_;
     PowerControl& power_;
     const Clock clock_;
 

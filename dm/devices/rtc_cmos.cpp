@@ -122,9 +122,9 @@ std::int64_t RtcCmos::realtime_clock_ns() {
     return static_cast<std::int64_t>(now.tv_sec) * kNsPerSecond + now.tv_nsec;
 }
 
-RtcCmos::RtcCmos(boost::asio::io_context& loop, InterruptSink& interrupts, std::uint64_t low_memory_bytes,
+RtcCmos::RtcCmos(boost::asio::io_context& loop, LineSource& irq, std::uint64_t low_memory_bytes,
                  std::uint64_t high_memory_bytes, WallClock clock)
-    : interrupts_(interrupts), clock_(std::move(clock)), timer_(loop) {
+    : irq_(irq), clock_(std::move(clock)), timer_(loop) {
     const std::int64_t now = clock_();
     last_update_check_ns_ = now;
     last_periodic_check_ns_ = now;
@@ -209,7 +209,7 @@ std::uint8_t RtcCmos::read_register(std::uint8_t index, std::int64_t now) {
             cmos_[kRegisterC] = 0;
             if (line_high_) {
                 line_high_ = false;
-                interrupts_.set_line(platform::kRtcGsi, false);
+                irq_.set(false);
             }
             return flags;
         }
@@ -341,7 +341,7 @@ void RtcCmos::update_interrupt() {
     cmos_[kRegisterC] |= kInterruptRequest;
     if (!line_high_) {
         line_high_ = true;
-        interrupts_.set_line(platform::kRtcGsi, true);
+        irq_.set(true);
     }
 }
 

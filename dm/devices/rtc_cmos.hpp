@@ -19,7 +19,7 @@
 #include <memory>
 #include <mutex>
 
-#include "dm/interrupt_sink.hpp"
+#include "dm/irq/interrupt_sources.hpp"
 #include "dm/io/io_device.hpp"
 #include "dm/platform_layout.hpp"
 
@@ -80,7 +80,7 @@ public:
 
     // The memory sizes fill the CMOS fields firmware would: RAM below
     // 4 GiB (from 0) and RAM from 4 GiB up.
-    RtcCmos(boost::asio::io_context& loop, InterruptSink& interrupts, std::uint64_t low_memory_bytes,
+    RtcCmos(boost::asio::io_context& loop, LineSource& irq, std::uint64_t low_memory_bytes,
             std::uint64_t high_memory_bytes, WallClock clock = realtime_clock_ns);
     ~RtcCmos() override;
     RtcCmos(const RtcCmos&) = delete;
@@ -107,7 +107,7 @@ private:
     void arm_timer(std::int64_t now);
     void on_timer();
 
-    InterruptSink& interrupts_;
+    LineSource& irq_;
     const WallClock clock_;
 
     std::mutex mutex_;

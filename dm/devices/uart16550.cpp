@@ -45,9 +45,8 @@ constexpr std::uint8_t kMsrConnected = 0xB0;
 
 }  // namespace
 
-Uart16550::Uart16550(std::string name, InterruptSink& interrupts, std::uint32_t irq,
-                     CharBackend& backend)
-    : name_(std::move(name)), interrupts_(interrupts), irq_(irq), backend_(backend), msr_(kMsrConnected) {}
+Uart16550::Uart16550(std::string name, LineSource& irq, CharBackend& backend)
+    : name_(std::move(name)), irq_(irq), backend_(backend), msr_(kMsrConnected) {}
 
 Uart16550::~Uart16550() { backend_.start({}); }
 
@@ -225,7 +224,7 @@ void Uart16550::update_interrupt() {
     const bool high = pending_interrupt_id() != kIirNoInterrupt && (mcr_ & kMcrOut2) != 0;
     if (high != line_high_) {
         line_high_ = high;
-        interrupts_.set_line(irq_, high);
+        irq_.set(high);
     }
 }
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "dm/devices/char_backend.hpp"
-#include "dm/interrupt_sink.hpp"
+#include "dm/irq/interrupt_sources.hpp"
 #include "dm/io/io_device.hpp"
 
 namespace acrn::dm {
@@ -24,7 +24,7 @@ public:
     static constexpr std::size_t kInputBacklogLimit = 64 * 1024;
 
     // The backend outlives the UART (it stays across guest resets).
-    Uart16550(std::string name, InterruptSink& interrupts, std::uint32_t irq, CharBackend& backend);
+    Uart16550(std::string name, LineSource& irq, CharBackend& backend);
     Uart16550(const Uart16550&) = delete;
     Uart16550& operator=(const Uart16550&) = delete;
     ~Uart16550() override;
@@ -48,8 +48,7 @@ private:
     void update_interrupt();
 
     const std::string name_;
-    InterruptSink& interrupts_;
-    const std::uint32_t irq_;
+    LineSource& irq_;
     CharBackend& backend_;
 
     mutable std::mutex mutex_;

@@ -27,9 +27,32 @@ std::uint32_t PciBus::config_read(PciAddress address, std::uint32_t reg, std::ui
 }
 
 void PciBus::config_write(PciAddress address, std::uint32_t reg, std::uint32_t size, std::uint32_t value) const {
-    if (auto device = find(address)) {
-        device->config_write(reg, size, value);
+    auto device = find(address);
+    if (!device) {
+        return;
     }
+    device->config_write(reg, size, value);
+    if (device->config_bar_or_command(reg, size)) {
+        // A BAR that moved or stopped decoding may have freed the range
+        // another function's BAR was refused: map those now, as the
+        // hardware would decode them, rather than when their own
+        // registers are written next.
+        for (const auto& other : devices()) {
+            if (other != device) {
+                other->retry_refused_mappings();
+            }
+        }
+    }
+}
+
+std::vector<std::shared_ptr<PciDevice>> PciBus::devices() const {
+    std::shared_lock lock(mutex_);
+    std::vector<std::shared_ptr<PciDevice>> result;
+    result.reserve(functions_.size());
+    for (const auto& [bdf, device] : functions_) {
+        result.push_back(device);
+    }
+    return result;
 }
 
 }  // namespace acrn::dm

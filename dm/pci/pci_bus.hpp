@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <shared_mutex>
+#include <vector>
 
 #include "dm/pci/pci_device.hpp"
 
@@ -27,6 +28,7 @@ public:
     // False if the address is taken or out of range.
     [[nodiscard]] bool add(PciAddress address, std::shared_ptr<PciDevice> device);
     [[nodiscard]] std::shared_ptr<PciDevice> find(PciAddress address) const;
+    [[nodiscard]] std::vector<std::shared_ptr<PciDevice>> devices() const;  // by BDF
 
     [[nodiscard]] std::uint32_t config_read(PciAddress address, std::uint32_t reg, std::uint32_t size) const;
     void config_write(PciAddress address, std::uint32_t reg, std::uint32_t size, std::uint32_t value) const;

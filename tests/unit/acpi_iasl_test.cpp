@@ -102,6 +102,8 @@ PlatformDescription two_uarts_four_vcpus() {
     description.vcpu_count = 4;
     description.serial_ports = {{1, 0x3F8, 4}, {2, 0x2F8, 3}};
     description.pci_mmio32_base = 0x8000'0000;
+    description.pci_mmio64_base = 0x1'0000'0000;
+    description.pci_mmio64_limit = 0x11'0000'0000;
     return description;
 }
 
@@ -120,7 +122,8 @@ TEST_F(AcpiIaslTest, DisassembledDsdtHasTheDevices) {
          {"Scope (\\_SB)", "Device (PCI0)", "EisaId (\"PNP0A08\")", "EisaId (\"PNP0A03\")",
           "Name (_PRT, Package (0x80)",
           "Name (_BBN, Zero)", "Name (_SEG, Zero)", "WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,",
-          "0x0CF7", "0x0D00", "0x80000000", "0xDFFFFFFF", "Device (MRES)", "EisaId (\"PNP0C02\")",
+          "0x0CF7", "0x0D00", "0x80000000", "0xDFFFFFFF", "QWordMemory (ResourceProducer,",
+          "0x0000000100000000", "0x00000010FFFFFFFF", "Device (MRES)", "EisaId (\"PNP0C02\")",
           "Memory32Fixed (ReadWrite,", "0xE0000000", "Device (COM1)", "Device (COM2)", "EisaId (\"PNP0501\")",
           "0x03F8", "0x02F8", "IRQNoFlags ()", "Device (RTC)", "EisaId (\"PNP0B00\")", "Name (\\_S5, Package (0x04)"}) {
         EXPECT_NE(dsdt.find(expected), std::string::npos) << "no \"" << expected << "\" in\n" << dsdt;

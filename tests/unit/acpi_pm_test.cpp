@@ -37,7 +37,8 @@ protected:
     RecordingInterrupts interrupts_;
     RecordingPower power_;
     std::uint64_t now_ns_ = 0;
-    AcpiPm pm_{interrupts_, power_, [this] { return now_ns_; }};
+    InterruptSources sources_{interrupts_};
+    AcpiPm pm_{sources_.add_line(platform::kSciGsi, "sci"), power_, [this] { return now_ns_; }};
 };
 
 TEST_F(AcpiPmTest, SmiCommandSwitchesAcpiModeOnAndOff) {

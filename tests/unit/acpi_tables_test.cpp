@@ -218,6 +218,19 @@ TEST(AcpiTablesTest, DsdtReservesTheEcamAndStatesTheWindow) {
     EXPECT_EQ(count_of(dsdt, {0x00, 0x00, 0x00, 0xC0, 0xFF, 0xFF, 0xFF, 0xDF}), 1u);
 }
 
+TEST(AcpiTablesTest, DsdtStatesTheSixtyFourBitWindowWhenThereIsOne) {
+    auto description = description_with(1);
+    // QWordMemory's min and max: 0x1'0000'0000 and 0x10'FFFF'FFFF.
+    const std::vector<std::uint8_t> qword_range{0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+                                                0xFF, 0xFF, 0xFF, 0xFF, 0x10, 0x00, 0x00, 0x00};
+    EXPECT_EQ(count_of(find_tables(build_acpi_tables(description)).tables.at("DSDT"), qword_range), 0u);
+    description.pci_mmio64_base = 0x1'0000'0000;
+    description.pci_mmio64_limit = 0x11'0000'0000;
+    EXPECT_EQ(count_of(find_tables(build_acpi_tables(description)).tables.at("DSDT"), qword_range), 1u);
+    description.pci_mmio64_base = 0x8000'0000;  // not above 4 GiB
+    EXPECT_THROW((void)build_acpi_tables(description), std::invalid_argument);
+}
+
 TEST(AcpiTablesTest, PlacesTheImageAtAnotherBase) {
     const AcpiImage image = build_acpi_tables(description_with(1), 0xF'0000);
     EXPECT_EQ(image.rsdp_address, 0xF'0000u);

@@ -4,10 +4,11 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include "dm/interrupt_sink.hpp"
+#include "dm/irq/interrupt_sink.hpp"
 #include "dm/power_control.hpp"
 
 namespace acrn::dm::test_support {
@@ -18,13 +19,22 @@ public:
         levels[gsi] = high;
         ++changes;
     }
-    void send_msi(std::uint64_t, std::uint32_t) override {}
+    void send_msi(std::uint64_t address, std::uint32_t data) override {
+        std::lock_guard lock(msi_mutex);
+        msis.push_back({address, data});
+    }
     [[nodiscard]] bool high(std::uint32_t gsi) const {
         const auto it = levels.find(gsi);
         return it != levels.end() && it->second;
     }
-    std::map<std::uint32_t, bool> levels;
+    struct Msi {
+        std::uint64_t address;
+        std::uint32_t data;
+    };
+    std::map<std::uint32_t, bool> levels;  // written under the sources' pin locks
     int changes = 0;
+    std::mutex msi_mutex;
+    std::vector<Msi> msis;
 };
 
 class RecordingPower final : public PowerControl {

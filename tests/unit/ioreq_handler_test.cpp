@@ -4,6 +4,7 @@
 #include "dm/devices/testdev.hpp"
 #include "dm/io/io_buses.hpp"
 #include "dm/io/ioreq_handler.hpp"
+#include "tests/unit/device_test_support.hpp"
 
 namespace acrn::dm {
 namespace {
@@ -73,7 +74,8 @@ TEST(IoreqHandlerTest, MalformedRequestsAreAnsweredNotFatal) {
 
 TEST(IoreqHandlerTest, TestDeviceThroughConfigSpaceAndBars) {
     IoBuses buses;
-    auto device = std::make_shared<TestDevice>();
+    test_support::RecordingPower power;
+    auto device = std::make_shared<TestDevice>(power);
     ASSERT_TRUE(buses.pci.add(PciAddress{0, 3, 0}, device));
     device->place_bar(0, 0xC000'0000);
     device->place_bar(1, 0x2000);

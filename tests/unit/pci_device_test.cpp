@@ -2,6 +2,8 @@
 
 #include "dm/devices/hostbridge.hpp"
 #include "dm/devices/testdev.hpp"
+#include "dm/pci/pci_bus.hpp"
+#include "tests/unit/device_test_support.hpp"
 
 namespace acrn::dm {
 namespace {
@@ -18,20 +20,22 @@ TEST(PciDeviceTest, UnalignedAndOutOfRangeAccessesReadAllOnes) {
     HostBridge bridge;
     EXPECT_EQ(bridge.config_read(1, 2), 0xFFFFu);
     EXPECT_EQ(bridge.config_read(2, 4), 0xFFFF'FFFFu);
-    EXPECT_EQ(bridge.config_read(0x100, 4), 0xFFFF'FFFFu);
+    EXPECT_EQ(bridge.config_read(0x1000, 4), 0xFFFF'FFFFu);
+    EXPECT_EQ(bridge.config_read(0x100, 4), 0u);  // the extended space: no extended capabilities
     EXPECT_EQ(bridge.config_read(0, 3), 0xFFFF'FFFFu);
 }
 
 class PciBarTest : public ::testing::Test {
 protected:
     std::shared_ptr<TestDevice> attached_testdev(std::uint64_t io_base, std::uint64_t memory_base = 0xC000'0000) {
-        auto device = std::make_shared<TestDevice>();
+        auto device = std::make_shared<TestDevice>(power_);
         device->place_bar(0, memory_base);
         device->place_bar(1, io_base);
         device->attach(pio_, mmio_);
         return device;
     }
 
+    test_support::RecordingPower power_;
     AddressBus pio_{"PIO"};
     AddressBus mmio_{"MMIO"};
 };
@@ -42,8 +46,13 @@ TEST_F(PciBarTest, BarSizingFollowsTheSpec) {
     EXPECT_EQ(device->config_read(0x10, 4), 0xFFFF'F000u);  // 4 KiB, 32-bit memory
     device->config_write(0x14, 4, 0xFFFF'FFFF);
     EXPECT_EQ(device->config_read(0x14, 4), 0xFFFF'FF01u);  // 256 bytes, I/O
-    device->config_write(0x18, 4, 0xFFFF'FFFF);
-    EXPECT_EQ(device->config_read(0x18, 4), 0u);  // unimplemented BAR
+    device->config_write(0x20, 4, 0xFFFF'FFFF);
+    EXPECT_EQ(device->config_read(0x20, 4), 0xFFFF'F004u);  // 4 KiB, 64-bit memory: low half
+    device->config_write(0x24, 4, 0xFFFF'FFFF);
+    EXPECT_EQ(device->config_read(0x24, 4), 0xFFFF'FFFFu);  // and its high half
+    HostBridge bridge;
+    bridge.config_write(0x18, 4, 0xFFFF'FFFF);
+    EXPECT_EQ(bridge.config_read(0x18, 4), 0u);  // unimplemented BAR
 
     device->config_write(0x10, 4, 0xC000'0000);
     device->config_write(0x14, 4, 0x2000);
@@ -78,6 +87,36 @@ TEST_F(PciBarTest, ABarMovedOntoAnotherStaysUnmapped) {
     EXPECT_FALSE(pio_.resolve(0x2100, 1));
     second->config_write(0x14, 4, 0x2200);  // moved clear again: mapped
     EXPECT_TRUE(pio_.resolve(0x2200, 1));
+}
+
+// Found from outside: with decoding on, a BAR moved onto another device's
+// range is refused; once the other device moves away, the first must decode
+// at once, not only after its own registers are written again.
+TEST_F(PciBarTest, ARefusedBarIsMappedOnceItsRangeIsFree) {
+    PciBus bus;
+    const PciAddress a{0, 3, 0};
+    const PciAddress b{0, 4, 0};
+    ASSERT_TRUE(bus.add(a, attached_testdev(0x2000, 0xC000'0000)));
+    ASSERT_TRUE(bus.add(b, attached_testdev(0x2100, 0xC000'1000)));
+    bus.config_write(a, 0x04, 2, kCommandMemorySpace);
+    bus.config_write(b, 0x04, 2, kCommandMemorySpace);
+    const auto write32 = [this](std::uint64_t address, std::uint32_t value) {
+        const auto target = mmio_.resolve(address, 4);
+        ASSERT_TRUE(target);
+        target->device->write(IoAccess{address, address - target->base, 4, 0}, value);
+    };
+    const auto read32 = [this](std::uint64_t address) -> std::uint64_t {
+        const auto target = mmio_.resolve(address, 4);
+        return target ? target->device->read(IoAccess{address, address - target->base, 4, 0}) : 0xFFFF'FFFFu;
+    };
+    write32(0xC000'0000, 0xAAAA'AAAA);  // A's storage
+    write32(0xC000'1000, 0xBBBB'BBBB);  // B's storage
+    bus.config_write(a, 0x10, 4, 0xC000'1000);  // A onto B's BAR0: refused, B keeps the range
+    EXPECT_EQ(read32(0xC000'1000), 0xBBBB'BBBBu);
+    EXPECT_EQ(read32(0xC000'0000), 0xFFFF'FFFFu);  // A left its old place
+    bus.config_write(b, 0x10, 4, 0xC000'2000);  // B moves away
+    EXPECT_EQ(read32(0xC000'2000), 0xBBBB'BBBBu);
+    EXPECT_EQ(read32(0xC000'1000), 0xAAAA'AAAAu);  // A decodes where the guest put it
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ class RtcCmosTest : public ::testing::Test {
 protected:
     RtcCmosTest() : RtcCmosTest(256 * kMiB, 0) {}
     RtcCmosTest(std::uint64_t low_memory, std::uint64_t high_memory)
-        : rtc_(loop_, interrupts_, low_memory, high_memory, [this] { return now_ns_; }) {}
+        : rtc_(loop_, sources_.add_line(platform::kRtcGsi, "rtc"), low_memory, high_memory, [this] { return now_ns_; }) {}
 
     std::uint8_t cmos(std::uint8_t index) {
         rtc_.write(IoAccess{platform::kRtcIndexPort, 0, 1, 0}, index);
@@ -49,6 +49,7 @@ protected:
 
     boost::asio::io_context loop_;
     RecordingInterrupts interrupts_;
+    InterruptSources sources_{interrupts_};
     std::int64_t now_ns_ = kLeapDayAfternoon;
     RtcCmos rtc_;
 };

@@ -22,7 +22,7 @@ public:
 class UartTest : public ::testing::Test {
 protected:
     UartTest() {
-        uart_ = std::make_unique<Uart16550>("com1", interrupts_, 4, backend_storage_);
+        uart_ = std::make_unique<Uart16550>("com1", sources_.add_line(4, "com1"), backend_storage_);
         uart_->start();
     }
     std::uint8_t in(std::uint32_t reg) {
@@ -34,6 +34,7 @@ protected:
     }
 
     RecordingInterrupts interrupts_;
+    InterruptSources sources_{interrupts_};
     RecordingBackend backend_storage_;
     RecordingBackend* backend_ = &backend_storage_;
     std::unique_ptr<Uart16550> uart_;

@@ -1,7 +1,7 @@
 // The interrupt sink of a running VM: lines and MSIs go to the HSM.
 #pragma once
 
-#include "dm/interrupt_sink.hpp"
+#include "dm/irq/interrupt_sink.hpp"
 
 namespace acrn {
 class Hsm;

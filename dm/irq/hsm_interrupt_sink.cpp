@@ -1,4 +1,4 @@
-#include "dm/hsm_interrupt_sink.hpp"
+#include "dm/irq/hsm_interrupt_sink.hpp"
 
 #include <cstring>
 

@@ -1,0 +1,35 @@
+#include "dm/machine/firmware_tables.hpp"
+
+#include <stdexcept>
+
+#include "dm/acpi/acpi_tables.hpp"
+#include "dm/devices/lpc_bridge.hpp"
+#include "dm/guest_memory.hpp"
+#include "dm/machine/bar_allocator.hpp"
+#include "dm/machine/startup_error.hpp"
+
+namespace acrn::dm {
+
+void write_firmware_tables(const DmOptions& options, std::uint32_t vcpu_count, const PciWindows& windows,
+                           GuestMemory& memory) {
+    acpi::PlatformDescription platform;
+    platform.vcpu_count = vcpu_count;
+    for (const SerialPortSpec& port : options.serial_ports) {
+        const LpcBridge::ComPort resources = LpcBridge::com_port(port.index);
+        platform.serial_ports.push_back({port.index, resources.base, resources.irq});
+    }
+    platform.pci_mmio32_base = memory.low_memory_end();
+    platform.pci_mmio32_limit = windows.mmio32_limit;
+    platform.pci_mmio64_base = windows.mmio64_base;
+    platform.pci_mmio64_limit = windows.mmio64_limit;
+    try {
+        const acpi::AcpiImage image = acpi::build_acpi_tables(platform);
+        if (!memory.write(image.base, image.bytes.data(), image.bytes.size())) {
+            throw std::invalid_argument("the firmware area is not in guest RAM");
+        }
+    } catch (const std::invalid_argument& error) {
+        throw StartupError(kExitFailure, std::string("ACPI tables: ") + error.what());
+    }
+}
+
+}  // namespace acrn::dm
