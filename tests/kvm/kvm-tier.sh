@@ -86,6 +86,14 @@ case_iorw_polling() {
     expect iorw_polling 1 "RESULT PASS"
 }
 
+# MSI-X (masked vector pending, delivered on unmask, a storm) and two
+# testdevs sharing one level-triggered IOAPIC pin (slots 3 and 11: GSI 19).
+case_interrupts() {
+    run_dm interrupts 120 "${BASE[@]}" -s 3,testdev -s 11,testdev -E "$G/irq.elf" -B "storm=2000" vm-irq
+    expect interrupts 1 "MSI-X: masked vector pending" "pending delivered on unmask" "MSI-X storm: raised 2000" \
+        "shared INTx: two sources, two interrupts" "INTx disable: held back, then delivered" "RESULT PASS"
+}
+
 case_serial_file() {
     local log="$WORK/com1.log"
     run_dm serial_file 60 -m 128M -s 0:0,hostbridge -s 1:0,lpc -l "com1,file:$log" --debugexit -E "$G/hello.elf" vm-file
@@ -173,7 +181,7 @@ case_hv_hypercalls() {
     fi
 }
 
-ALL=(hv_hypercalls hello hello_polling exit_status iorw_notification iorw_polling serial_file triple_fault sigterm_stops terminal_restored
+ALL=(hv_hypercalls hello hello_polling exit_status iorw_notification iorw_polling interrupts serial_file triple_fault sigterm_stops terminal_restored
      missing_image bad_image bench_both_modes)
 CASES=("${@:-${ALL[@]}}")
 [ $# -gt 0 ] || CASES=("${ALL[@]}")
