@@ -6,7 +6,9 @@
 # about itself ("@@" lines of tests/guests/linux/init) and how acrn-dm ends.
 # Usage: linux-cases.sh BUILD_DIR INITRD CASE...
 #   INITRD: made by tests/guests/linux/build-initramfs (with its INITRD.id)
-# Prints "linux-tier: PASS|FAIL CASE" per case; exits 0 if all passed.
+# Prints "linux-tier: PASS|FAIL CASE" per case; exits 0 if all passed. With
+# RESULTS_DIR set, also writes RESULTS_DIR/CASE ("PASS|FAIL SECONDS [WHY]")
+# as each case ends, so a caller can tell which cases a stall cut short.
 set -u
 usage="usage: linux-cases.sh BUILD_DIR INITRD CASE..."
 BUILD=$(cd "${1:?$usage}" && pwd)
@@ -17,9 +19,7 @@ DM="$BUILD/bin/acrn-dm"
 say() { echo "linux-tier: $*"; }
 CASES=("$@")
 fail_all() { say "FAIL ${CASES[*]}: $1" >&2; exit 1; }   # fail_all WHY
-if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
-    fail_all "/dev/kvm is not available here; run through tests/testhost/run-with-kvm"
-fi
+have_kvm() { [ -c /dev/kvm ] && [ -r /dev/kvm ]; }
 KERNEL=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sort -V | tail -n 1)
 [ -n "$KERNEL" ] || fail_all "no Debian kernel in /boot (apt-get install linux-image-amd64)"
 [ -r "$INITRD" ] && [ -r "$INITRD.id" ] || fail_all "no initramfs $INITRD (with $INITRD.id)"
@@ -53,7 +53,8 @@ start_vm() {
     fi
     exec {fd}<>"$WORK/$name.in"
     IN_FD[$name]=$fd
-    "$DM" "$@" "vm-$name" <"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    # A VM name has at most 15 characters.
+    "$DM" "$@" "vm-${name:0:12}" <"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
     PID[$name]=$!
 }
 
@@ -104,11 +105,14 @@ finish() {
 reported() { grep -a "^@@$2 " "$WORK/$1.out" | head -n 1 | cut -d' ' -f2- | tr -d '\r'; }
 
 result() {  # result NAME OK DETAIL
+    local seconds=$((SECONDS - case_start))
     if [ "$2" = 1 ]; then
-        say "PASS $1"
+        say "PASS $1 ($seconds s)"
+        [ -z "${RESULTS_DIR:-}" ] || echo "PASS $seconds" >"$RESULTS_DIR/$1"
     else
         failed=$((failed + 1))
         say "FAIL $1: $3"
+        [ -z "${RESULTS_DIR:-}" ] || echo "FAIL $seconds $3" >"$RESULTS_DIR/$1"
         echo "---- console (last 40 lines)"; tail -n 40 "$WORK/$1.out" 2>/dev/null | tr -d '\r'
         echo "---- acrn-dm log"; tail -n 20 "$WORK/$1.err" 2>/dev/null
     fi
@@ -153,9 +157,10 @@ check_report() {
     grep -qa "@@INSMOD_FAILED" "$WORK/$name.out" && { problem="$(grep -a -m1 @@INSMOD_FAILED "$WORK/$name.out")"; return; }
 }
 
-# Boot, report, type into the shell, power off from inside.
-case_boot_1cpu() {
-    local name=boot_1cpu args="shell=1 acrn.test=one"
+# One vCPU: boot and report, type into the shell, then SIGTERM presses the
+# ACPI power button and the guest's acpid shuts down cleanly.
+case_shell_and_sigterm() {
+    local name=shell_and_sigterm args="shell=1 acrn.test=one"
     linux_vm $name 1 256M "$args"
     check_report $name 1 256 "$args"
     if [ -z "$problem" ]; then
@@ -168,12 +173,18 @@ case_boot_1cpu() {
         fi
     fi
     if [ -z "$problem" ]; then
-        send $name "poweroff -f"
-        finish $name 60
-        [ "$rc" = 0 ] || problem="acrn-dm exited $rc after the guest's poweroff (expected 0)"
-        [ -n "$problem" ] || grep -q "guest entered ACPI S5" "$WORK/$name.err" || problem="no ACPI S5 in the log"
-    else
-        finish $name 1
+        grep -qa "@@ACPID_READY" "$WORK/$name.out" || problem="acpid did not start in the guest"
+        kill -TERM "${PID[$name]}"
+    fi
+    finish $name 90
+    if [ -z "$problem" ]; then
+        if [ "$rc" != 0 ]; then
+            problem="acrn-dm exited $rc after SIGTERM (expected 0)"
+        elif ! grep -qa "@@CLEAN_SHUTDOWN" "$WORK/$name.out"; then
+            problem="the guest did not shut down through its power-button handler"
+        elif grep -q "stopping the VM hard" "$WORK/$name.err"; then
+            problem="the VM was stopped hard, not by the guest"
+        fi
     fi
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
@@ -187,23 +198,22 @@ boot_and_power_off() {
     check_report "$name" "$vcpus" "$mem_mib" "$args" "$pci"
     finish "$name" 60
     [ -n "$problem" ] || [ "$rc" = 0 ] || problem="acrn-dm exited $rc after the guest's poweroff (expected 0)"
+    [ -n "$problem" ] || grep -q "guest entered ACPI S5" "$WORK/$name.err" || problem="no ACPI S5 in the log"
     result "$name" "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 
-# Four vCPUs (the APs come up through INIT/SIPI) and a PCI device with BARs.
-case_boot_4cpu() {
-    boot_and_power_off boot_4cpu 4 512 "0000:00:00.0 0000:00:01.0 0000:00:03.0" -s 3,testdev
+# Four vCPUs (the APs come up through INIT/SIPI) and the PCI testdev with
+# 32- and 64-bit BARs (the 64-bit one above 4 GiB, in the DSDT's 64-bit
+# window), MSI and MSI-X capabilities.
+case_boot_4cpu_testdev() {
+    boot_and_power_off boot_4cpu_testdev 4 512 "0000:00:00.0 0000:00:01.0 0000:00:03.0" -s 3,testdev
 }
 
-# The most vCPUs a VM may have.
-case_boot_8cpu() {
-    boot_and_power_off boot_8cpu 8 512 "0000:00:00.0 0000:00:01.0"
-}
-
-# RAM above the 32-bit PCI hole (2 GiB low, the rest from 4 GiB). (The test
-# host's L1 has 2 GiB: the guest only touches what its kernel uses.)
-case_high_memory() {
-    boot_and_power_off high_memory 2 2200 "0000:00:00.0 0000:00:01.0"
+# The most vCPUs a VM may have, and RAM above the 32-bit PCI hole (2 GiB
+# low, the rest from 4 GiB). (The test host's L1 has 2 GiB: the guest only
+# touches what its kernel uses.)
+case_boot_8cpu_high_memory() {
+    boot_and_power_off boot_8cpu_high_memory 8 2200 "0000:00:00.0 0000:00:01.0"
 }
 
 # The guest reboots: the VM is reset and boots again in the same process,
@@ -232,31 +242,6 @@ case_reboot() {
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 
-# SIGTERM presses the ACPI power button: the guest's acpid shuts down cleanly.
-case_sigterm() {
-    local name=sigterm
-    linux_vm $name 1 256M "shell=1"
-    problem=
-    if ! wait_for $name "@@SHELL" 240; then
-        problem="the guest did not reach the shell"
-    else
-        grep -qa "@@ACPID_READY" "$WORK/$name.out" || problem="acpid did not start in the guest"
-        sleep 1
-        kill -TERM "${PID[$name]}"
-    fi
-    finish $name 90
-    if [ -z "$problem" ]; then
-        if [ "$rc" != 0 ]; then
-            problem="acrn-dm exited $rc after SIGTERM (expected 0)"
-        elif ! grep -qa "@@CLEAN_SHUTDOWN" "$WORK/$name.out"; then
-            problem="the guest did not shut down through its power-button handler"
-        elif grep -q "stopping the VM hard" "$WORK/$name.err"; then
-            problem="the VM was stopped hard, not by the guest"
-        fi
-    fi
-    result $name "$([ -z "$problem" ] && echo 1)" "$problem"
-}
-
 # A missing kernel or initrd: one line naming the file, ACRN's statuses.
 case_missing_files() {
     local name=missing_files
@@ -271,10 +256,16 @@ case_missing_files() {
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 
+# Every case but these needs /dev/kvm.
+NO_KVM_CASES=" missing_files "
 for c in "${CASES[@]}"; do
+    case_start=$SECONDS
     if ! declare -F "case_$c" >/dev/null; then
-        say "FAIL $c: no such case"
-        failed=$((failed + 1))
+        result "$c" 0 "no such case"
+        continue
+    fi
+    if [[ $NO_KVM_CASES != *" $c "* ]] && ! have_kvm; then
+        result "$c" 0 "/dev/kvm is not available here; run through tests/testhost/run-with-kvm"
         continue
     fi
     "case_$c"
