@@ -19,11 +19,11 @@ namespace fadt_flag {
 constexpr std::uint32_t wbinvd = 1u << 0;
 constexpr std::uint32_t proc_c1 = 1u << 2;
 // Clear: the power button is a fixed feature (PM1_STS.PWRBTN_STS).
-constexpr std::uint32_t pwr_button = 1u << 4;
+[[maybe_unused]] constexpr std::uint32_t pwr_button = 1u << 4;
 // Set: there is no fixed-feature sleep button.
 constexpr std::uint32_t slp_button = 1u << 5;
 // Clear: the PM timer counts 24 bits.
-constexpr std::uint32_t tmr_val_ext = 1u << 8;
+[[maybe_unused]] constexpr std::uint32_t tmr_val_ext = 1u << 8;
 constexpr std::uint32_t reset_reg_sup = 1u << 10;
 }  // namespace fadt_flag
 
@@ -32,7 +32,7 @@ namespace boot_arch {
 // The COM ports and the RTC sit at ISA addresses.
 constexpr std::uint16_t legacy_devices = 1u << 0;
 // Clear: no keyboard controller.
-constexpr std::uint16_t i8042 = 1u << 1;
+[[maybe_unused]] constexpr std::uint16_t i8042 = 1u << 1;
 constexpr std::uint16_t vga_not_present = 1u << 2;
 }  // namespace boot_arch
 

@@ -1,0 +1,16 @@
+// The guest-facing parsers' fuzz targets. Each takes arbitrary bytes, drives
+// the code the guest reaches with them, and returns 0; a crash, a sanitizer
+// report or a hang is the failure. libFuzzer runs them (tests/fuzz, clang
+// builds); the unit tier runs each on seeded random inputs as well.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace acrn::fuzz {
+
+// PCI configuration space, BARs, MSI and MSI-X of two test devices sharing
+// an INTx line, as the guest reaches them through config cycles and BARs.
+int pci_function(const std::uint8_t* data, std::size_t size);
+
+}  // namespace acrn::fuzz

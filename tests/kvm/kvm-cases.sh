@@ -1,0 +1,209 @@
+#!/bin/bash
+# The KVM tier's cases (run by kvm-tier.sh): our tiny multiboot guests
+# (tests/guests) booted by acrn-dm on /dev/kvm. Each case checks the exit
+# status (debug-exit: (v << 1) | 1) and what the guest printed on COM1. All
+# but missing_image and bad_image need a usable /dev/kvm: run them through
+# tests/testhost/run-with-kvm, which provides one where the host has none.
+# With RESULTS_DIR set, each case writes RESULTS_DIR/CASE ("PASS|FAIL
+# SECONDS [WHY]") as it ends.
+# Usage: kvm-cases.sh BUILD_DIR [CASE...]
+set -u
+BUILD=$(cd "${1:?usage: kvm-cases.sh BUILD_DIR [CASE...]}" && pwd)
+shift
+DM="$BUILD/bin/acrn-dm"
+G="$BUILD/guests"
+WORK=$(mktemp -d /tmp/kvm-tier.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+have_kvm() { [ -c /dev/kvm ] && [ -r /dev/kvm ]; }
+NO_KVM_CASES=" missing_image bad_image "
+
+passed=0
+failed=0
+failures=()
+BASE=(-m 128M -s 0:0,hostbridge -s 1:0,lpc -l com1,stdio --debugexit)
+
+# run_dm NAME TIMEOUT ARGS...: runs acrn-dm, leaves $WORK/NAME.out/.err and $rc.
+run_dm() {
+    local name=$1 limit=$2
+    shift 2
+    timeout -k 5 "$limit" "$DM" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null
+    rc=$?
+}
+
+result() {  # result NAME OK DETAIL
+    if [ "$2" = 1 ]; then
+        passed=$((passed + 1))
+        echo "PASS $1"
+    else
+        failed=$((failed + 1))
+        failures+=("$1")
+        case_problems+=("$1: $3")
+        echo "FAIL $1: $3"
+        echo "---- stdout"; tail -n 20 "$WORK/$1.out" 2>/dev/null
+        echo "---- stderr"; tail -n 20 "$WORK/$1.err" 2>/dev/null
+    fi
+}
+
+expect() {  # expect NAME WANT_RC PATTERN...: exit status and every pattern on stdout
+    local name=$1 want=$2
+    shift 2
+    if [ "$rc" != "$want" ]; then
+        result "$name" 0 "exit status $rc, expected $want"
+        return
+    fi
+    local pattern
+    for pattern in "$@"; do
+        if ! grep -qF -- "$pattern" "$WORK/$name.out"; then
+            result "$name" 0 "output lacks '$pattern'"
+            return
+        fi
+    done
+    result "$name" 1 ""
+}
+
+case_hello() {
+    run_dm hello 60 "${BASE[@]}" -E "$G/hello.elf" -B "hello-args x=1" vm-hello
+    expect hello 1 "Hello from guest" "magic=0x2badb002" "cmdline=hello-args x=1" "RESULT PASS"
+}
+
+case_hello_polling() {
+    run_dm hello_polling 60 "${BASE[@]}" --ioreq_polling -E "$G/hello.elf" vm-poll
+    expect hello_polling 1 "Hello from guest" "RESULT PASS"
+}
+
+case_exit_status() {
+    run_dm exit_status 60 "${BASE[@]}" -E "$G/hello.elf" -B "exit=5" vm-exit
+    expect exit_status 11 "RESULT PASS"
+}
+
+case_iorw_notification() {
+    run_dm iorw_notification 120 "${BASE[@]}" -s 3,testdev -E "$G/iorw.elf" vm-iorw
+    expect iorw_notification 1 "RESULT PASS"
+}
+
+case_iorw_polling() {
+    run_dm iorw_polling 120 "${BASE[@]}" -s 3,testdev --ioreq_polling -E "$G/iorw.elf" vm-iorw-poll
+    expect iorw_polling 1 "RESULT PASS"
+}
+
+# MSI-X (masked vector pending, delivered on unmask, a storm) and two
+# testdevs sharing one level-triggered IOAPIC pin (slots 3 and 11: GSI 19).
+case_interrupts() {
+    run_dm interrupts 120 "${BASE[@]}" -s 3,testdev -s 11,testdev -E "$G/irq.elf" -B "storm=2000" vm-irq
+    expect interrupts 1 "MSI-X: masked vector pending" "pending delivered on unmask" "MSI-X storm: raised 2000" \
+        "shared INTx: two sources, two interrupts" "INTx disable: held back, then delivered" "RESULT PASS"
+}
+
+case_serial_file() {
+    local log="$WORK/com1.log"
+    run_dm serial_file 60 -m 128M -s 0:0,hostbridge -s 1:0,lpc -l "com1,file:$log" --debugexit -E "$G/hello.elf" vm-file
+    cp "$log" "$WORK/serial_file.out" 2>/dev/null
+    expect serial_file 1 "Hello from guest" "RESULT PASS"
+}
+
+case_triple_fault() {
+    run_dm triple_fault 60 "${BASE[@]}" -E "$G/triple.elf" vm-triple
+    if [ "$rc" = 0 ] && grep -q "triple fault" "$WORK/triple_fault.err" && grep -qF "about to triple fault" "$WORK/triple_fault.out"; then
+        result triple_fault 1 ""
+    else
+        result triple_fault 0 "exit status $rc (want 0, powered off) or no 'triple fault' in the log"
+    fi
+}
+
+case_sigterm_stops() {
+    local name=sigterm_stops
+    "$DM" "${BASE[@]}" -E "$G/spin.elf" vm-spin >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
+    local pid=$!
+    local waited=0
+    while ! grep -q spinning "$WORK/$name.out" 2>/dev/null && [ $waited -lt 300 ]; do
+        sleep 0.1; waited=$((waited + 1))
+    done
+    kill -TERM $pid
+    local start=$SECONDS
+    wait $pid
+    rc=$?
+    if [ "$rc" = 0 ] && [ $((SECONDS - start)) -le 10 ]; then
+        result $name 1 ""
+    else
+        result $name 0 "exit status $rc after $((SECONDS - start)) s (want 0 within 10 s)"
+    fi
+}
+
+# The terminal a person ran acrn-dm from is raw while the VM runs and
+# exactly restored however acrn-dm is stopped.
+case_terminal_restored() {
+    local name=terminal_restored
+    "$(dirname "$0")/terminal-restored.py" "$DM" "$G/spin.elf" >"$WORK/$name.out" 2>"$WORK/$name.err"
+    rc=$?
+    result $name "$([ "$rc" = 0 ] && echo 1)" "$(head -n 3 "$WORK/$name.out" | tr '\n' ' ')"
+}
+
+case_missing_image() {
+    run_dm missing_image 30 "${BASE[@]}" -E /nonexistent/kernel.elf vm-missing
+    if [ "$rc" = 1 ] && grep -q "/nonexistent/kernel.elf" "$WORK/missing_image.err"; then
+        result missing_image 1 ""
+    else
+        result missing_image 0 "exit status $rc (want 1) or the error does not name the file"
+    fi
+}
+
+case_bad_image() {
+    head -c 4096 /dev/urandom >"$WORK/garbage.elf"
+    run_dm bad_image 30 "${BASE[@]}" -E "$WORK/garbage.elf" vm-garbage
+    if [ "$rc" = 1 ] && grep -q "not an ELF" "$WORK/bad_image.err"; then
+        result bad_image 1 ""
+    else
+        result bad_image 0 "exit status $rc (want 1) or no 'not an ELF' error"
+    fi
+}
+
+case_bench_both_modes() {
+    run_dm bench_notification 120 "${BASE[@]}" -E "$G/bench.elf" -B "n=2000 warmup=100" vm-bench
+    expect bench_notification 1 "BENCH port=0xe0 n=2000" "RESULT PASS"
+    run_dm bench_polling 120 "${BASE[@]}" --ioreq_polling -E "$G/bench.elf" -B "n=2000 warmup=100" vm-bench-poll
+    expect bench_polling 1 "BENCH port=0xe0 n=2000" "RESULT PASS"
+}
+
+# Each hypervisor test runs in a process of its own (one VM per process, as
+# with acrn-dm), so that a hang or crash is pinned on its test.
+case_hv_hypercalls() {
+    local test bad=()
+    for test in $("$BUILD/bin/hv_kvm_tests" --gtest_list_tests | awk '/^[^ ]/ {suite=$1} /^  / {print suite $1}'); do
+        if ! timeout -k 5 60 "$BUILD/bin/hv_kvm_tests" --gtest_filter="$test" \
+            >>"$WORK/hv_hypercalls.out" 2>>"$WORK/hv_hypercalls.err" </dev/null; then
+            bad+=("$test")
+        fi
+    done
+    if [ ${#bad[@]} -eq 0 ] && grep -q "PASSED" "$WORK/hv_hypercalls.out"; then
+        result hv_hypercalls 1 ""
+    else
+        result hv_hypercalls 0 "failed: ${bad[*]:-none listed}"
+    fi
+}
+
+ALL=(hv_hypercalls hello hello_polling exit_status iorw_notification iorw_polling interrupts serial_file triple_fault sigterm_stops terminal_restored
+     missing_image bad_image bench_both_modes)
+CASES=("${@:-${ALL[@]}}")
+[ $# -gt 0 ] || CASES=("${ALL[@]}")
+for c in "${CASES[@]}"; do
+    case_start=$SECONDS
+    case_problems=()
+    if ! declare -F "case_$c" >/dev/null; then
+        result "$c" 0 "no such case"
+    elif [[ $NO_KVM_CASES != *" $c "* ]] && ! have_kvm; then
+        result "$c" 0 "/dev/kvm is not available here; run through tests/testhost/run-with-kvm"
+    else
+        "case_$c"
+    fi
+    if [ -n "${RESULTS_DIR:-}" ]; then
+        if [ ${#case_problems[@]} -eq 0 ]; then
+            echo "PASS $((SECONDS - case_start))" >"$RESULTS_DIR/$c"
+        else
+            echo "FAIL $((SECONDS - case_start)) ${case_problems[*]}" >"$RESULTS_DIR/$c"
+        fi
+    fi
+done
+[ ${#failures[@]} -eq 0 ] || echo "kvm-tier failures: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
