@@ -132,9 +132,11 @@ long Hypervisor::create_vm(std::uint64_t creation_address) {
     std::memcpy(name, &creation->uuid, sizeof(creation->uuid));  // ACRN keeps the VM name here
     config.name = name;
     UpcallSink& upcall = upcall_;
-    vms_.emplace(vmid, std::make_shared<Vm>(config, *kvm_, [&upcall, vmid](std::uint32_t vcpu) {
-                     upcall.on_ioreq_pending(vmid, vcpu);
-                 }));
+    vms_.emplace(vmid, std::make_shared<Vm>(
+                           config, *kvm_, [&upcall, vmid](std::uint32_t vcpu) { upcall.on_ioreq_pending(vmid, vcpu); },
+                           [&upcall, vmid](std::uint32_t vcpu, const std::string& reason) {
+                               upcall.on_vm_fatal(vmid, vcpu, reason);
+                           }));
     next_vmid_ = static_cast<std::uint16_t>(vmid + 1);
     creation->vmid = vmid;
     creation->vcpu_num = vcpu_count;

@@ -22,8 +22,12 @@ constexpr std::uint32_t kIoapicPins = 24;
 
 }  // namespace
 
-Vm::Vm(const VmConfig& config, const KvmSystem& kvm, IoreqChannel::Upcall upcall)
-    : config_(config), kvm_(kvm), ioreq_(config.completion, config.vcpu_count, std::move(upcall)) {
+Vm::Vm(const VmConfig& config, const KvmSystem& kvm, IoreqChannel::Upcall upcall,
+       std::function<void(std::uint32_t vcpu, const std::string& reason)> report_fatal)
+    : config_(config),
+      kvm_(kvm),
+      report_fatal_(std::move(report_fatal)),
+      ioreq_(config.completion, config.vcpu_count, std::move(upcall)) {
     create_kvm_vm();
 }
 
@@ -47,12 +51,12 @@ void Vm::create_kvm_vm() {
             throw_errno("KVM_SET_USER_MEMORY_REGION", -rc);
         }
     }
-    const VcpuServices services{run_control_, ioreq_, pci_address_};
-    for (std::uint32_t id = 0; id < config_.vcpu_count; ++id) {
+    const VcpuServices services{run_control_, ioreq_, pci_address_, report_fatal_};
+    build_all_or_leave(run_control_, vcpus_, config_.vcpu_count, [&](std::uint32_t id) {
         const std::optional<int> host_cpu =
             id < config_.host_cpus.size() ? std::optional<int>(config_.host_cpus[id]) : std::nullopt;
-        vcpus_.push_back(std::make_unique<Vcpu>(id, vm_fd_.get(), kvm_, services, host_cpu));
-    }
+        return std::make_unique<Vcpu>(id, vm_fd_.get(), kvm_, services, host_cpu);
+    });
     run_control_.wait_parked(config_.vcpu_count);
 }
 

@@ -36,7 +36,9 @@ class Vm {
 public:
     enum class State { created, running, paused };
 
-    Vm(const VmConfig& config, const KvmSystem& kvm, IoreqChannel::Upcall upcall);
+    // `report_fatal` is told when a vCPU thread's own code fails.
+    Vm(const VmConfig& config, const KvmSystem& kvm, IoreqChannel::Upcall upcall,
+       std::function<void(std::uint32_t vcpu, const std::string& reason)> report_fatal = {});
     Vm(const Vm&) = delete;
     Vm& operator=(const Vm&) = delete;
     ~Vm();
@@ -72,6 +74,7 @@ private:
 
     const VmConfig config_;
     const KvmSystem& kvm_;
+    const std::function<void(std::uint32_t vcpu, const std::string& reason)> report_fatal_;
     IoreqChannel ioreq_;
     PciConfigAddress pci_address_;
     VmRunControl run_control_;
