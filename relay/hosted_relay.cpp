@@ -1,8 +1,5 @@
 #include "relay/hosted_relay.hpp"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <map>
@@ -10,6 +7,7 @@
 #include <shared_mutex>
 
 #include "common/access_size.hpp"
+#include "common/event_fd.hpp"
 #include "common/log.hpp"
 #include "hv/hypervisor.hpp"
 #include "hv/service_os_memory.hpp"
@@ -65,15 +63,19 @@ public:
     int inject_msi(const acrn_msi_entry& msi) override;
     int ioeventfd(const acrn_ioeventfd& request) override;
     int irqfd(const acrn_irqfd&) override { return dispatcher_ ? -ENOTTY : -EINVAL; }
+    std::optional<std::string> fatal_error() const override {
+        return dispatcher_ ? dispatcher_->fatal_error() : std::nullopt;
+    }
 
 private:
     long hypercall(std::uint64_t id, std::uint64_t param1, std::uint64_t param2);
     int simple_call(std::uint64_t id) { return dispatcher_ ? static_cast<int>(hypercall(id, vmid_, 0)) : -EINVAL; }
     int memory_region(const acrn_vm_memmap& map, std::uint32_t type);
 
+    // The eventfd itself belongs to the in-relay client's handler: it is
+    // closed when the dispatcher removes the client, after any last write.
     struct IoEventFd {
         int client_id;
-        int fd;  // duplicated: ours to close
         acrn_ioeventfd request;
     };
 
@@ -93,16 +95,14 @@ public:
     std::unique_ptr<Hsm> open() override { return std::make_unique<HostedVm>(shared_from_this()); }
 
     void on_ioreq_pending(std::uint16_t vmid, std::uint32_t vcpu) override {
-        std::shared_ptr<IoreqDispatcher> dispatcher;
-        {
-            std::shared_lock lock(dispatchers_mutex_);
-            auto found = dispatchers_.find(vmid);
-            if (found != dispatchers_.end()) {
-                dispatcher = found->second;
-            }
-        }
-        if (dispatcher) {
+        if (const std::shared_ptr<IoreqDispatcher> dispatcher = find_dispatcher(vmid)) {
             dispatcher->dispatch(vcpu);
+        }
+    }
+
+    void on_vm_fatal(std::uint16_t vmid, std::uint32_t vcpu, const std::string& reason) override {
+        if (const std::shared_ptr<IoreqDispatcher> dispatcher = find_dispatcher(vmid)) {
+            dispatcher->report_fatal("vCPU " + std::to_string(vcpu) + ": " + reason);
         }
     }
 
@@ -119,6 +119,12 @@ public:
     }
 
 private:
+    std::shared_ptr<IoreqDispatcher> find_dispatcher(std::uint16_t vmid) {
+        std::shared_lock lock(dispatchers_mutex_);
+        const auto found = dispatchers_.find(vmid);
+        return found != dispatchers_.end() ? found->second : nullptr;
+    }
+
     hv::HostedServiceOsMemory service_os_;
     std::shared_mutex dispatchers_mutex_;
     std::map<std::uint16_t, std::shared_ptr<IoreqDispatcher>> dispatchers_;
@@ -180,7 +186,7 @@ int HostedVm::destroy_vm() {
     relay_->remove_dispatcher(vmid_);
     std::lock_guard lock(ioeventfd_mutex_);
     for (const IoEventFd& event : ioeventfds_) {
-        ::close(event.fd);
+        dispatcher_->remove_in_relay_client(event.client_id);
     }
     ioeventfds_.clear();
     dispatcher_.reset();
@@ -246,8 +252,7 @@ int HostedVm::ioeventfd(const acrn_ioeventfd& request) {
     if ((request.flags & ACRN_IOEVENTFD_FLAG_DEASSIGN) != 0) {
         for (auto it = ioeventfds_.begin(); it != ioeventfds_.end(); ++it) {
             if (same(*it)) {
-                dispatcher_->remove_in_relay_client(it->client_id);
-                ::close(it->fd);
+                dispatcher_->remove_in_relay_client(it->client_id);  // waits for a running handler
                 ioeventfds_.erase(it);
                 return 0;
             }
@@ -262,13 +267,15 @@ int HostedVm::ioeventfd(const acrn_ioeventfd& request) {
             return -EEXIST;
         }
     }
-    const int fd = ::dup(static_cast<int>(request.fd));
-    if (fd < 0) {
-        return -errno;
+    int error = 0;
+    std::optional<EventFd> duplicated = EventFd::duplicate(static_cast<int>(request.fd), &error);
+    if (!duplicated) {
+        return error;
     }
+    auto event = std::make_shared<const EventFd>(std::move(*duplicated));
     const std::uint64_t match_value = request.data;
     const std::uint32_t length = request.len;
-    auto handler = [fd, datamatch, match_value, length](acrn_io_request& io) {
+    auto handler = [event, datamatch, match_value, length](acrn_io_request& io) {
         // Reads complete with 0, as the in-kernel ioeventfd client does.
         const bool write = io.reqs.pio_request.direction == ACRN_IOREQ_DIR_WRITE;
         if (!write) {
@@ -279,13 +286,12 @@ int HostedVm::ioeventfd(const acrn_ioeventfd& request) {
                                                                     : io.reqs.pio_request.value;
         const std::uint64_t mask = all_ones(length);
         if (!datamatch || (value & mask) == (match_value & mask)) {
-            const std::uint64_t one = 1;
-            (void)!::write(fd, &one, sizeof(one));
+            (void)event->signal();
         }
     };
     const int id = dispatcher_->add_in_relay_client(
         "ioeventfd", {IoRange{type, request.addr, request.addr + request.len - 1}}, std::move(handler));
-    ioeventfds_.push_back(IoEventFd{id, fd, request});
+    ioeventfds_.push_back(IoEventFd{id, request});
     return 0;
 }
 

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "abi/acrn/abi.h"
 
@@ -38,6 +40,12 @@ public:
     [[nodiscard]] virtual int inject_msi(const acrn_msi_entry& msi) = 0;
     [[nodiscard]] virtual int ioeventfd(const acrn_ioeventfd& request) = 0;
     [[nodiscard]] virtual int irqfd(const acrn_irqfd& request) = 0;
+
+    // Extension (no ioctl in <linux/acrn.h>): set once the hypervisor side
+    // stopped the VM because its own code failed, with the reason. hv still
+    // powers the VM off with its synthetic S5 write; the reason arrives
+    // first, so the device model can exit with a failure status instead.
+    [[nodiscard]] virtual std::optional<std::string> fatal_error() const { return std::nullopt; }
 };
 
 }  // namespace acrn
