@@ -46,6 +46,9 @@ void Vm::create_kvm_vm() {
     if (::ioctl(vm_fd_.get(), KVM_CREATE_PIT2, &pit) < 0) {
         throw_errno("KVM_CREATE_PIT2");
     }
+    if (const int rc = irqfds_.reinstall(vm_fd_.get()); rc < 0) {
+        throw_errno("irqfd routes", -rc);
+    }
     for (auto& [gpa, slot] : memory_) {
         if (const int rc = install_memory_slot(gpa, slot); rc < 0) {
             throw_errno("KVM_SET_USER_MEMORY_REGION", -rc);
@@ -240,6 +243,16 @@ int Vm::inject_msi(const acrn_msi_entry& msi) {
     std::lock_guard lock(mutex_);
     const int rc = ::ioctl(vm_fd_.get(), KVM_SIGNAL_MSI, &message);
     return rc < 0 ? -errno : 0;
+}
+
+int Vm::add_irqfd(const IrqfdRequest& request) {
+    std::lock_guard lock(mutex_);
+    return irqfds_.add(vm_fd_.get(), request);
+}
+
+int Vm::remove_irqfd(int id) {
+    std::lock_guard lock(mutex_);
+    return irqfds_.remove(vm_fd_.get(), id);
 }
 
 }  // namespace acrn::hv

@@ -10,6 +10,7 @@
 #include "common/event_fd.hpp"
 #include "common/log.hpp"
 #include "hv/hypervisor.hpp"
+#include "hv/irqfd.hpp"
 #include "hv/service_os_memory.hpp"
 #include "hv/upcall.hpp"
 #include "relay/ioreq_dispatcher.hpp"
@@ -62,7 +63,8 @@ public:
     int set_irqline(std::uint64_t op_and_gsi) override;
     int inject_msi(const acrn_msi_entry& msi) override;
     int ioeventfd(const acrn_ioeventfd& request) override;
-    int irqfd(const acrn_irqfd&) override { return dispatcher_ ? -ENOTTY : -EINVAL; }
+    int irqfd(const acrn_irqfd& request) override;
+    int intx_irqfd(const IntxIrqfd& request) override;
     std::optional<std::string> fatal_error() const override {
         return dispatcher_ ? dispatcher_->fatal_error() : std::nullopt;
     }
@@ -82,8 +84,14 @@ private:
     std::shared_ptr<HostedRelayImpl> relay_;
     std::shared_ptr<IoreqDispatcher> dispatcher_;  // set once the VM exists
     std::uint16_t vmid_ = 0;
+    // irqfd(): by the caller's descriptor number, which ACRN's DM passes
+    // again to deassign. hv holds the duplicates.
+    int irqfd_request(int fd, bool deassign, const hv::IrqfdRequest& request);
+
     std::mutex ioeventfd_mutex_;
     std::vector<IoEventFd> ioeventfds_;
+    std::mutex irqfd_mutex_;
+    std::map<int, int> irqfd_ids_;  // caller's fd -> hv's irqfd id
 };
 
 class HostedRelayImpl final : public HostedRelay,
@@ -109,6 +117,10 @@ public:
     long hypercall(std::uint64_t id, std::uint64_t param1, std::uint64_t param2) {
         return hypervisor_.hypercall(id, param1, param2);
     }
+    long add_irqfd(std::uint16_t vmid, const hv::IrqfdRequest& request) {
+        return hypervisor_.add_irqfd(vmid, request);
+    }
+    long remove_irqfd(std::uint16_t vmid, int id) { return hypervisor_.remove_irqfd(vmid, id); }
     void add_dispatcher(std::uint16_t vmid, std::shared_ptr<IoreqDispatcher> dispatcher) {
         std::unique_lock lock(dispatchers_mutex_);
         dispatchers_[vmid] = std::move(dispatcher);
@@ -184,6 +196,10 @@ int HostedVm::destroy_vm() {
         return static_cast<int>(rc);
     }
     relay_->remove_dispatcher(vmid_);
+    {
+        std::lock_guard lock(irqfd_mutex_);
+        irqfd_ids_.clear();  // hv closed its duplicates with the VM
+    }
     std::lock_guard lock(ioeventfd_mutex_);
     for (const IoEventFd& event : ioeventfds_) {
         dispatcher_->remove_in_relay_client(event.client_id);
@@ -293,6 +309,54 @@ int HostedVm::ioeventfd(const acrn_ioeventfd& request) {
         "ioeventfd", {IoRange{type, request.addr, request.addr + request.len - 1}}, std::move(handler));
     ioeventfds_.push_back(IoEventFd{id, request});
     return 0;
+}
+
+int HostedVm::irqfd_request(int fd, bool deassign, const hv::IrqfdRequest& request) {
+    if (!dispatcher_) {
+        return -EINVAL;
+    }
+    std::lock_guard lock(irqfd_mutex_);
+    const auto found = irqfd_ids_.find(fd);
+    if (deassign) {
+        if (found == irqfd_ids_.end()) {
+            return -ENOENT;
+        }
+        const long rc = relay_->remove_irqfd(vmid_, found->second);
+        irqfd_ids_.erase(found);
+        return static_cast<int>(rc);
+    }
+    if (found != irqfd_ids_.end()) {
+        return -EBUSY;  // as ACRN's HSM: one irqfd per eventfd
+    }
+    const long id = relay_->add_irqfd(vmid_, request);
+    if (id < 0) {
+        return static_cast<int>(id);
+    }
+    irqfd_ids_.emplace(fd, static_cast<int>(id));
+    return 0;
+}
+
+int HostedVm::irqfd(const acrn_irqfd& request) {
+    if ((request.flags & ~ACRN_IRQFD_FLAG_DEASSIGN) != 0) {
+        return -EINVAL;
+    }
+    hv::IrqfdRequest msi;
+    msi.kind = hv::IrqfdRequest::Kind::msi;
+    msi.fd = request.fd;
+    msi.msi = request.msi;
+    return irqfd_request(request.fd, (request.flags & ACRN_IRQFD_FLAG_DEASSIGN) != 0, msi);
+}
+
+int HostedVm::intx_irqfd(const IntxIrqfd& request) {
+    if ((request.flags & ~ACRN_IRQFD_FLAG_DEASSIGN) != 0) {
+        return -EINVAL;
+    }
+    hv::IrqfdRequest intx;
+    intx.kind = hv::IrqfdRequest::Kind::intx_level;
+    intx.fd = request.fd;
+    intx.gsi = request.gsi;
+    intx.resample_fd = request.resample_fd;
+    return irqfd_request(request.fd, (request.flags & ACRN_IRQFD_FLAG_DEASSIGN) != 0, intx);
 }
 
 }  // namespace
