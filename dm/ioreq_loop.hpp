@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <thread>
 
 #include "abi/acrn/abi.h"
@@ -20,7 +22,15 @@ struct IoBuses;
 
 class IoreqLoop {
 public:
-    IoreqLoop(Hsm& hsm, IoBuses& buses, acrn_io_request_buffer& page, std::uint32_t vcpu_count);
+    // Told, on the ioreq thread and at most once, that the VM cannot go on:
+    // a device threw while serving a request, ATTACH failed, or the
+    // hypervisor side reported its own failure (Hsm::fatal_error). The owner
+    // powers the VM off with exit status 1; the loop keeps answering
+    // requests until stop().
+    using FatalHandler = std::function<void(const std::string& reason)>;
+
+    IoreqLoop(Hsm& hsm, IoBuses& buses, acrn_io_request_buffer& page, std::uint32_t vcpu_count,
+              FatalHandler on_fatal = {});
     IoreqLoop(const IoreqLoop&) = delete;
     IoreqLoop& operator=(const IoreqLoop&) = delete;
     ~IoreqLoop();
@@ -35,13 +45,19 @@ public:
     }
 
 private:
-    void run();
+    // The thread's exception barrier: nothing leaves it.
+    void run() noexcept;
+    void serve_until_destroyed();
     void serve_ready_slots();
+    void serve(acrn_io_request& request, std::uint32_t vcpu);
+    void fail(const std::string& reason) noexcept;
 
     Hsm& hsm_;
     IoBuses& buses_;
     acrn_io_request_buffer& page_;
     const std::uint32_t vcpu_count_;
+    const FatalHandler on_fatal_;
+    bool failed_ = false;  // ioreq thread only
     std::atomic<std::uint64_t> served_{0};
     std::thread thread_;
 };

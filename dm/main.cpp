@@ -60,5 +60,10 @@ int main(int argc, char** argv) {
     } catch (const std::exception& error) {
         std::fprintf(stderr, "acrn-dm: %s\n", error.what());
         return 1;
+    } catch (...) {
+        // Not std::exception: still a clean exit, the session's destructor
+        // has stopped the VM on the way here.
+        std::fprintf(stderr, "acrn-dm: failed with an exception of unknown type\n");
+        return 1;
     }
 }

@@ -96,6 +96,26 @@ long Hypervisor::hypercall(std::uint64_t id, std::uint64_t param1, std::uint64_t
     }
 }
 
+long Hypervisor::add_irqfd(std::uint16_t vmid, const IrqfdRequest& request) noexcept {
+    try {
+        const std::shared_ptr<Vm> vm = find_vm(vmid);
+        return vm ? vm->add_irqfd(request) : -EINVAL;
+    } catch (const std::exception& error) {
+        log_error("hv: irqfd for VM {}: {}", vmid, error.what());
+        return -ENOMEM;
+    }
+}
+
+long Hypervisor::remove_irqfd(std::uint16_t vmid, int irqfd_id) noexcept {
+    try {
+        const std::shared_ptr<Vm> vm = find_vm(vmid);
+        return vm ? vm->remove_irqfd(irqfd_id) : -EINVAL;
+    } catch (const std::exception& error) {
+        log_error("hv: irqfd for VM {}: {}", vmid, error.what());
+        return -ENOMEM;
+    }
+}
+
 long Hypervisor::create_vm(std::uint64_t creation_address) {
     auto* creation = service_os_.object_at<acrn_vm_creation>(creation_address);
     if (creation == nullptr) {
@@ -132,9 +152,11 @@ long Hypervisor::create_vm(std::uint64_t creation_address) {
     std::memcpy(name, &creation->uuid, sizeof(creation->uuid));  // ACRN keeps the VM name here
     config.name = name;
     UpcallSink& upcall = upcall_;
-    vms_.emplace(vmid, std::make_shared<Vm>(config, *kvm_, [&upcall, vmid](std::uint32_t vcpu) {
-                     upcall.on_ioreq_pending(vmid, vcpu);
-                 }));
+    vms_.emplace(vmid, std::make_shared<Vm>(
+                           config, *kvm_, [&upcall, vmid](std::uint32_t vcpu) { upcall.on_ioreq_pending(vmid, vcpu); },
+                           [&upcall, vmid](std::uint32_t vcpu, const std::string& reason) {
+                               upcall.on_vm_fatal(vmid, vcpu, reason);
+                           }));
     next_vmid_ = static_cast<std::uint16_t>(vmid + 1);
     creation->vmid = vmid;
     creation->vcpu_num = vcpu_count;

@@ -16,6 +16,7 @@ class KvmSystem;
 class ServiceOsMemory;
 class UpcallSink;
 class Vm;
+struct IrqfdRequest;
 
 class Hypervisor {
 public:
@@ -27,6 +28,13 @@ public:
     // `param1`/`param2` are what ACRN passes in RDI/RSI: a VM id, a vCPU id
     // or the Service-OS address of an argument structure.
     [[nodiscard]] long hypercall(std::uint64_t id, std::uint64_t param1, std::uint64_t param2) noexcept;
+
+    // Hosted-mode extensions with no ACRN hypercall: ACRN's HSM module
+    // implements irqfd itself (it waits on the eventfd and issues
+    // HC_INJECT_MSI); on KVM hv hands the eventfd to KVM instead. add_irqfd
+    // returns an irqfd id (> 0) or -errno; remove_irqfd 0 or -errno.
+    [[nodiscard]] long add_irqfd(std::uint16_t vmid, const IrqfdRequest& request) noexcept;
+    [[nodiscard]] long remove_irqfd(std::uint16_t vmid, int irqfd_id) noexcept;
 
     static constexpr std::uint16_t kMaxVcpusPerVm = ACRN_IO_REQUEST_MAX;
 

@@ -56,7 +56,15 @@ SubmitOutcome IoreqChannel::submit(std::uint32_t vcpu, acrn_io_request& request)
     if (!slot.publish_pending()) {
         return SubmitOutcome::rejected;
     }
-    upcall_(vcpu);
+    try {
+        upcall_(vcpu);
+    } catch (...) {
+        // The Service OS side failed on this thread (the hosted relay runs
+        // in-process): take the slot back so the vCPU can still submit the
+        // power-off that follows.
+        slot.force_free();
+        throw;
+    }
 
     const bool completed = wait_for_completion(slot_request);
     if (completed) {

@@ -32,7 +32,8 @@ public:
     [[nodiscard]] CompletionMode mode() const noexcept { return mode_; }
 
     // Called on the vCPU's own thread. `request` carries type and payload in;
-    // on `completed` its payload holds what the Service OS wrote back.
+    // on `completed` its payload holds what the Service OS wrote back. An
+    // exception from the upcall goes on to the caller with the slot FREE.
     [[nodiscard]] SubmitOutcome submit(std::uint32_t vcpu, acrn_io_request& request);
 
     // HC_NOTIFY_REQUEST_FINISH: wake a vCPU sleeping in notification mode.

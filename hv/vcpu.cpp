@@ -102,7 +102,35 @@ void Vcpu::kick() noexcept {
     }
 }
 
-void Vcpu::thread_main(std::optional<int> host_cpu) {
+void Vcpu::thread_main(std::optional<int> host_cpu) noexcept {
+    try {
+        prepare_thread(host_cpu);
+        run_until_leave();
+    } catch (const std::exception& error) {
+        crash(error.what());
+    } catch (...) {
+        crash("an exception of unknown type");
+    }
+}
+
+// hv cannot go on with this vCPU: tell the Service OS why, power the VM off
+// as for a fatal exit, and stay out of the way until the VM is reset or
+// destroyed (both make new vCPU threads).
+void Vcpu::crash(const std::string& what) noexcept {
+    try {
+        log_error("vCPU {}: hypervisor error: {}; powering the VM off", id_, what);
+        if (services_.report_fatal) {
+            services_.report_fatal(id_, what);
+        }
+        (void)port_access(kPm1aControlPort, 2, true, kSleepS5);
+    } catch (...) {
+        // Nothing more can be done from this thread; the VM's owner still
+        // pauses and destroys the VM.
+    }
+    services_.run_control.wait_until_leaving();
+}
+
+void Vcpu::prepare_thread(std::optional<int> host_cpu) {
     sigset_t kick_only;
     sigemptyset(&kick_only);
     sigaddset(&kick_only, kick_signal());
@@ -119,7 +147,9 @@ void Vcpu::thread_main(std::optional<int> host_cpu) {
             log_info("vCPU {}: pinned to host CPU {}", id_, *host_cpu);
         }
     }
+}
 
+void Vcpu::run_until_leave() {
     while (services_.run_control.wait_until_running()) {
         bool parked_by_hv = false;
         while (services_.run_control.running() && !parked_by_hv) {

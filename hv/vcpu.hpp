@@ -6,7 +6,9 @@
 #include <linux/kvm.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <string>
 #include <thread>
 
 #include "abi/acrn/abi.h"
@@ -20,10 +22,14 @@ class VmRunControl;
 class IoreqChannel;
 class PciConfigAddress;
 
+// Told when a vCPU thread's own code failed (UpcallSink::on_vm_fatal).
+using VcpuFatalReport = std::function<void(std::uint32_t vcpu, const std::string& reason)>;
+
 struct VcpuServices {
     VmRunControl& run_control;
     IoreqChannel& ioreq;
     PciConfigAddress& pci_address;
+    const VcpuFatalReport& report_fatal;
 };
 
 class Vcpu {
@@ -44,7 +50,11 @@ private:
     enum class AfterExit { resume, park_until_reset };
 
     void configure_cpuid(const KvmSystem& kvm);
-    void thread_main(std::optional<int> host_cpu);
+    // The thread's exception barrier: nothing leaves it.
+    void thread_main(std::optional<int> host_cpu) noexcept;
+    void prepare_thread(std::optional<int> host_cpu);
+    void run_until_leave();
+    void crash(const std::string& what) noexcept;
     AfterExit handle_exit();
     void handle_port_io();
     void handle_mmio();

@@ -22,8 +22,12 @@ constexpr std::uint32_t kIoapicPins = 24;
 
 }  // namespace
 
-Vm::Vm(const VmConfig& config, const KvmSystem& kvm, IoreqChannel::Upcall upcall)
-    : config_(config), kvm_(kvm), ioreq_(config.completion, config.vcpu_count, std::move(upcall)) {
+Vm::Vm(const VmConfig& config, const KvmSystem& kvm, IoreqChannel::Upcall upcall,
+       std::function<void(std::uint32_t vcpu, const std::string& reason)> report_fatal)
+    : config_(config),
+      kvm_(kvm),
+      report_fatal_(std::move(report_fatal)),
+      ioreq_(config.completion, config.vcpu_count, std::move(upcall)) {
     create_kvm_vm();
 }
 
@@ -42,17 +46,20 @@ void Vm::create_kvm_vm() {
     if (::ioctl(vm_fd_.get(), KVM_CREATE_PIT2, &pit) < 0) {
         throw_errno("KVM_CREATE_PIT2");
     }
+    if (const int rc = irqfds_.reinstall(vm_fd_.get()); rc < 0) {
+        throw_errno("irqfd routes", -rc);
+    }
     for (auto& [gpa, slot] : memory_) {
         if (const int rc = install_memory_slot(gpa, slot); rc < 0) {
             throw_errno("KVM_SET_USER_MEMORY_REGION", -rc);
         }
     }
-    const VcpuServices services{run_control_, ioreq_, pci_address_};
-    for (std::uint32_t id = 0; id < config_.vcpu_count; ++id) {
+    const VcpuServices services{run_control_, ioreq_, pci_address_, report_fatal_};
+    build_all_or_leave(run_control_, vcpus_, config_.vcpu_count, [&](std::uint32_t id) {
         const std::optional<int> host_cpu =
             id < config_.host_cpus.size() ? std::optional<int>(config_.host_cpus[id]) : std::nullopt;
-        vcpus_.push_back(std::make_unique<Vcpu>(id, vm_fd_.get(), kvm_, services, host_cpu));
-    }
+        return std::make_unique<Vcpu>(id, vm_fd_.get(), kvm_, services, host_cpu);
+    });
     run_control_.wait_parked(config_.vcpu_count);
 }
 
@@ -236,6 +243,16 @@ int Vm::inject_msi(const acrn_msi_entry& msi) {
     std::lock_guard lock(mutex_);
     const int rc = ::ioctl(vm_fd_.get(), KVM_SIGNAL_MSI, &message);
     return rc < 0 ? -errno : 0;
+}
+
+int Vm::add_irqfd(const IrqfdRequest& request) {
+    std::lock_guard lock(mutex_);
+    return irqfds_.add(vm_fd_.get(), request);
+}
+
+int Vm::remove_irqfd(int id) {
+    std::lock_guard lock(mutex_);
+    return irqfds_.remove(vm_fd_.get(), id);
 }
 
 }  // namespace acrn::hv

@@ -14,6 +14,7 @@
 #include "abi/acrn/abi.h"
 #include "common/unique_fd.hpp"
 #include "hv/ioreq_channel.hpp"
+#include "hv/irqfd.hpp"
 #include "hv/pci_config_address.hpp"
 #include "hv/vm_run_control.hpp"
 
@@ -36,7 +37,9 @@ class Vm {
 public:
     enum class State { created, running, paused };
 
-    Vm(const VmConfig& config, const KvmSystem& kvm, IoreqChannel::Upcall upcall);
+    // `report_fatal` is told when a vCPU thread's own code fails.
+    Vm(const VmConfig& config, const KvmSystem& kvm, IoreqChannel::Upcall upcall,
+       std::function<void(std::uint32_t vcpu, const std::string& reason)> report_fatal = {});
     Vm(const Vm&) = delete;
     Vm& operator=(const Vm&) = delete;
     ~Vm();
@@ -57,6 +60,10 @@ public:
     int notify_request_finish(std::uint32_t vcpu);
     int set_irqline(const acrn_irqline_ops& ops);
     int inject_msi(const acrn_msi_entry& msi);
+    // irqfds (hv/irqfd.hpp); they outlive a reset, as ACRN's HSM keeps them.
+    // add returns an id (> 0) or -errno.
+    int add_irqfd(const IrqfdRequest& request);
+    int remove_irqfd(int id);
 
 private:
     struct MemorySlot {
@@ -72,6 +79,7 @@ private:
 
     const VmConfig config_;
     const KvmSystem& kvm_;
+    const std::function<void(std::uint32_t vcpu, const std::string& reason)> report_fatal_;
     IoreqChannel ioreq_;
     PciConfigAddress pci_address_;
     VmRunControl run_control_;
@@ -81,6 +89,7 @@ private:
     UniqueFd vm_fd_;
     std::map<std::uint64_t, MemorySlot> memory_;  // by guest-physical base
     std::uint32_t next_slot_ = 0;
+    IrqfdTable irqfds_;
     std::vector<std::unique_ptr<Vcpu>> vcpus_;  // destroyed before vm_fd_ closes
 };
 

@@ -5,7 +5,9 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <vector>
 
 namespace acrn::hv {
 
@@ -41,6 +43,16 @@ public:
         changed_.notify_all();
     }
 
+    // On a vCPU thread that can never run again (its own code failed):
+    // counts as parked and blocks until the VM is reset or destroyed.
+    void wait_until_leaving() {
+        std::unique_lock lock(mutex_);
+        ++parked_;
+        changed_.notify_all();
+        changed_.wait(lock, [&] { return command_ == Command::leave; });
+        --parked_;
+    }
+
     // Waits until `count` vCPU threads are parked.
     void wait_parked(std::uint32_t count) {
         std::unique_lock lock(mutex_);
@@ -53,5 +65,24 @@ private:
     Command command_ = Command::park;
     std::uint32_t parked_ = 0;
 };
+
+// Appends `count` objects made by `make(i)` to `built`; each may start a
+// thread that parks in `control`. If one cannot be made, those already made
+// are told to leave and destroyed before the exception goes on: their
+// threads would otherwise wait for a command that never comes, and the
+// destructors' joins would hang.
+template <typename T, typename Make>
+void build_all_or_leave(VmRunControl& control, std::vector<std::unique_ptr<T>>& built, std::uint32_t count,
+                        Make&& make) {
+    try {
+        for (std::uint32_t i = 0; i < count; ++i) {
+            built.push_back(make(i));
+        }
+    } catch (...) {
+        control.set(VmRunControl::Command::leave);
+        built.clear();
+        throw;
+    }
+}
 
 }  // namespace acrn::hv

@@ -1,8 +1,5 @@
 #include "relay/hosted_relay.hpp"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <map>
@@ -10,8 +7,10 @@
 #include <shared_mutex>
 
 #include "common/access_size.hpp"
+#include "common/event_fd.hpp"
 #include "common/log.hpp"
 #include "hv/hypervisor.hpp"
+#include "hv/irqfd.hpp"
 #include "hv/service_os_memory.hpp"
 #include "hv/upcall.hpp"
 #include "relay/ioreq_dispatcher.hpp"
@@ -64,24 +63,35 @@ public:
     int set_irqline(std::uint64_t op_and_gsi) override;
     int inject_msi(const acrn_msi_entry& msi) override;
     int ioeventfd(const acrn_ioeventfd& request) override;
-    int irqfd(const acrn_irqfd&) override { return dispatcher_ ? -ENOTTY : -EINVAL; }
+    int irqfd(const acrn_irqfd& request) override;
+    int intx_irqfd(const IntxIrqfd& request) override;
+    std::optional<std::string> fatal_error() const override {
+        return dispatcher_ ? dispatcher_->fatal_error() : std::nullopt;
+    }
 
 private:
     long hypercall(std::uint64_t id, std::uint64_t param1, std::uint64_t param2);
     int simple_call(std::uint64_t id) { return dispatcher_ ? static_cast<int>(hypercall(id, vmid_, 0)) : -EINVAL; }
     int memory_region(const acrn_vm_memmap& map, std::uint32_t type);
 
+    // The eventfd itself belongs to the in-relay client's handler: it is
+    // closed when the dispatcher removes the client, after any last write.
     struct IoEventFd {
         int client_id;
-        int fd;  // duplicated: ours to close
         acrn_ioeventfd request;
     };
 
     std::shared_ptr<HostedRelayImpl> relay_;
     std::shared_ptr<IoreqDispatcher> dispatcher_;  // set once the VM exists
     std::uint16_t vmid_ = 0;
+    // irqfd(): by the caller's descriptor number, which ACRN's DM passes
+    // again to deassign. hv holds the duplicates.
+    int irqfd_request(int fd, bool deassign, const hv::IrqfdRequest& request);
+
     std::mutex ioeventfd_mutex_;
     std::vector<IoEventFd> ioeventfds_;
+    std::mutex irqfd_mutex_;
+    std::map<int, int> irqfd_ids_;  // caller's fd -> hv's irqfd id
 };
 
 class HostedRelayImpl final : public HostedRelay,
@@ -93,22 +103,24 @@ public:
     std::unique_ptr<Hsm> open() override { return std::make_unique<HostedVm>(shared_from_this()); }
 
     void on_ioreq_pending(std::uint16_t vmid, std::uint32_t vcpu) override {
-        std::shared_ptr<IoreqDispatcher> dispatcher;
-        {
-            std::shared_lock lock(dispatchers_mutex_);
-            auto found = dispatchers_.find(vmid);
-            if (found != dispatchers_.end()) {
-                dispatcher = found->second;
-            }
-        }
-        if (dispatcher) {
+        if (const std::shared_ptr<IoreqDispatcher> dispatcher = find_dispatcher(vmid)) {
             dispatcher->dispatch(vcpu);
+        }
+    }
+
+    void on_vm_fatal(std::uint16_t vmid, std::uint32_t vcpu, const std::string& reason) override {
+        if (const std::shared_ptr<IoreqDispatcher> dispatcher = find_dispatcher(vmid)) {
+            dispatcher->report_fatal("vCPU " + std::to_string(vcpu) + ": " + reason);
         }
     }
 
     long hypercall(std::uint64_t id, std::uint64_t param1, std::uint64_t param2) {
         return hypervisor_.hypercall(id, param1, param2);
     }
+    long add_irqfd(std::uint16_t vmid, const hv::IrqfdRequest& request) {
+        return hypervisor_.add_irqfd(vmid, request);
+    }
+    long remove_irqfd(std::uint16_t vmid, int id) { return hypervisor_.remove_irqfd(vmid, id); }
     void add_dispatcher(std::uint16_t vmid, std::shared_ptr<IoreqDispatcher> dispatcher) {
         std::unique_lock lock(dispatchers_mutex_);
         dispatchers_[vmid] = std::move(dispatcher);
@@ -119,6 +131,12 @@ public:
     }
 
 private:
+    std::shared_ptr<IoreqDispatcher> find_dispatcher(std::uint16_t vmid) {
+        std::shared_lock lock(dispatchers_mutex_);
+        const auto found = dispatchers_.find(vmid);
+        return found != dispatchers_.end() ? found->second : nullptr;
+    }
+
     hv::HostedServiceOsMemory service_os_;
     std::shared_mutex dispatchers_mutex_;
     std::map<std::uint16_t, std::shared_ptr<IoreqDispatcher>> dispatchers_;
@@ -178,9 +196,13 @@ int HostedVm::destroy_vm() {
         return static_cast<int>(rc);
     }
     relay_->remove_dispatcher(vmid_);
+    {
+        std::lock_guard lock(irqfd_mutex_);
+        irqfd_ids_.clear();  // hv closed its duplicates with the VM
+    }
     std::lock_guard lock(ioeventfd_mutex_);
     for (const IoEventFd& event : ioeventfds_) {
-        ::close(event.fd);
+        dispatcher_->remove_in_relay_client(event.client_id);
     }
     ioeventfds_.clear();
     dispatcher_.reset();
@@ -246,8 +268,7 @@ int HostedVm::ioeventfd(const acrn_ioeventfd& request) {
     if ((request.flags & ACRN_IOEVENTFD_FLAG_DEASSIGN) != 0) {
         for (auto it = ioeventfds_.begin(); it != ioeventfds_.end(); ++it) {
             if (same(*it)) {
-                dispatcher_->remove_in_relay_client(it->client_id);
-                ::close(it->fd);
+                dispatcher_->remove_in_relay_client(it->client_id);  // waits for a running handler
                 ioeventfds_.erase(it);
                 return 0;
             }
@@ -262,13 +283,15 @@ int HostedVm::ioeventfd(const acrn_ioeventfd& request) {
             return -EEXIST;
         }
     }
-    const int fd = ::dup(static_cast<int>(request.fd));
-    if (fd < 0) {
-        return -errno;
+    int error = 0;
+    std::optional<EventFd> duplicated = EventFd::duplicate(static_cast<int>(request.fd), &error);
+    if (!duplicated) {
+        return error;
     }
+    auto event = std::make_shared<const EventFd>(std::move(*duplicated));
     const std::uint64_t match_value = request.data;
     const std::uint32_t length = request.len;
-    auto handler = [fd, datamatch, match_value, length](acrn_io_request& io) {
+    auto handler = [event, datamatch, match_value, length](acrn_io_request& io) {
         // Reads complete with 0, as the in-kernel ioeventfd client does.
         const bool write = io.reqs.pio_request.direction == ACRN_IOREQ_DIR_WRITE;
         if (!write) {
@@ -279,14 +302,61 @@ int HostedVm::ioeventfd(const acrn_ioeventfd& request) {
                                                                     : io.reqs.pio_request.value;
         const std::uint64_t mask = all_ones(length);
         if (!datamatch || (value & mask) == (match_value & mask)) {
-            const std::uint64_t one = 1;
-            (void)!::write(fd, &one, sizeof(one));
+            (void)event->signal();
         }
     };
     const int id = dispatcher_->add_in_relay_client(
         "ioeventfd", {IoRange{type, request.addr, request.addr + request.len - 1}}, std::move(handler));
-    ioeventfds_.push_back(IoEventFd{id, fd, request});
+    ioeventfds_.push_back(IoEventFd{id, request});
     return 0;
+}
+
+int HostedVm::irqfd_request(int fd, bool deassign, const hv::IrqfdRequest& request) {
+    if (!dispatcher_) {
+        return -EINVAL;
+    }
+    std::lock_guard lock(irqfd_mutex_);
+    const auto found = irqfd_ids_.find(fd);
+    if (deassign) {
+        if (found == irqfd_ids_.end()) {
+            return -ENOENT;
+        }
+        const long rc = relay_->remove_irqfd(vmid_, found->second);
+        irqfd_ids_.erase(found);
+        return static_cast<int>(rc);
+    }
+    if (found != irqfd_ids_.end()) {
+        return -EBUSY;  // as ACRN's HSM: one irqfd per eventfd
+    }
+    const long id = relay_->add_irqfd(vmid_, request);
+    if (id < 0) {
+        return static_cast<int>(id);
+    }
+    irqfd_ids_.emplace(fd, static_cast<int>(id));
+    return 0;
+}
+
+int HostedVm::irqfd(const acrn_irqfd& request) {
+    if ((request.flags & ~ACRN_IRQFD_FLAG_DEASSIGN) != 0) {
+        return -EINVAL;
+    }
+    hv::IrqfdRequest msi;
+    msi.kind = hv::IrqfdRequest::Kind::msi;
+    msi.fd = request.fd;
+    msi.msi = request.msi;
+    return irqfd_request(request.fd, (request.flags & ACRN_IRQFD_FLAG_DEASSIGN) != 0, msi);
+}
+
+int HostedVm::intx_irqfd(const IntxIrqfd& request) {
+    if ((request.flags & ~ACRN_IRQFD_FLAG_DEASSIGN) != 0) {
+        return -EINVAL;
+    }
+    hv::IrqfdRequest intx;
+    intx.kind = hv::IrqfdRequest::Kind::intx_level;
+    intx.fd = request.fd;
+    intx.gsi = request.gsi;
+    intx.resample_fd = request.resample_fd;
+    return irqfd_request(request.fd, (request.flags & ACRN_IRQFD_FLAG_DEASSIGN) != 0, intx);
 }
 
 }  // namespace

@@ -4,11 +4,26 @@
 // the hosted relay and the /dev/acrn_hsm backend are interchangeable.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "abi/acrn/abi.h"
 
 namespace acrn {
+
+// Extension beyond <linux/acrn.h> (hosted relay): a level-triggered INTx
+// line driven by an eventfd. Signalling `fd` asserts IOAPIC pin `gsi`; the
+// guest's EOI deasserts it and signals `resample_fd`, where the device model
+// asserts it again if the device still wants service. `flags`:
+// ACRN_IRQFD_FLAG_DEASSIGN removes the one assigned with this `fd`.
+struct IntxIrqfd {
+    std::int32_t fd = -1;
+    std::int32_t resample_fd = -1;
+    std::uint32_t gsi = 0;
+    std::uint32_t flags = 0;
+};
 
 class Hsm {
 public:
@@ -37,7 +52,16 @@ public:
     [[nodiscard]] virtual int set_irqline(std::uint64_t op_and_gsi) = 0;
     [[nodiscard]] virtual int inject_msi(const acrn_msi_entry& msi) = 0;
     [[nodiscard]] virtual int ioeventfd(const acrn_ioeventfd& request) = 0;
+    // ACRN_IOCTL_IRQFD: `fd` raises `msi` each time it is signalled;
+    // ACRN_IRQFD_FLAG_DEASSIGN removes the one assigned with this `fd`.
     [[nodiscard]] virtual int irqfd(const acrn_irqfd& request) = 0;
+    [[nodiscard]] virtual int intx_irqfd(const IntxIrqfd& /*request*/) { return -ENOTTY; }
+
+    // Extension (no ioctl in <linux/acrn.h>): set once the hypervisor side
+    // stopped the VM because its own code failed, with the reason. hv still
+    // powers the VM off with its synthetic S5 write; the reason arrives
+    // first, so the device model can exit with a failure status instead.
+    [[nodiscard]] virtual std::optional<std::string> fatal_error() const { return std::nullopt; }
 };
 
 }  // namespace acrn

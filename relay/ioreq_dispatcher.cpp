@@ -1,5 +1,6 @@
 #include "relay/ioreq_dispatcher.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 
@@ -48,15 +49,15 @@ void IoreqDispatcher::dispatch(std::uint32_t vcpu) {
     deliver(vcpu, request);
 }
 
-const IoreqDispatcher::InRelayClient* IoreqDispatcher::match_range(const acrn_io_request& request) const {
+std::shared_ptr<IoreqDispatcher::InRelayClient> IoreqDispatcher::match_range(const acrn_io_request& request) const {
     if (request.type != ACRN_IOREQ_TYPE_PORTIO && request.type != ACRN_IOREQ_TYPE_MMIO) {
         return nullptr;  // PCICFG never matches a range
     }
     const AccessSpan span = access_span(request);
-    for (const InRelayClient& client : range_clients_) {
-        for (const IoRange& range : client.ranges) {
+    for (const std::shared_ptr<InRelayClient>& client : range_clients_) {
+        for (const IoRange& range : client->ranges) {
             if (range.type == request.type && range.start <= span.start && span.end <= range.end) {
-                return &client;
+                return client;
             }
         }
     }
@@ -72,12 +73,15 @@ void IoreqDispatcher::deliver(std::uint32_t vcpu, acrn_io_request& request) {
         return;
     }
 
-    InRelayHandler in_relay;
+    std::shared_ptr<InRelayClient> in_relay;
+    std::shared_lock<std::shared_mutex> in_relay_running;
     std::shared_ptr<DefaultClient> client;
     {
         std::lock_guard lock(clients_mutex_);
-        if (const InRelayClient* matched = match_range(request)) {
-            in_relay = matched->handler;
+        in_relay = match_range(request);
+        if (in_relay) {
+            // Taken before the client can be unlinked, so its removal waits for us.
+            in_relay_running = std::shared_lock(in_relay->running);
         } else {
             client = default_client_;
         }
@@ -86,7 +90,8 @@ void IoreqDispatcher::deliver(std::uint32_t vcpu, acrn_io_request& request) {
     if (in_relay) {
         request.kernel_handled = 1;
         if (slot.begin_processing()) {
-            in_relay(request);
+            in_relay->handler(request);
+            in_relay_running.unlock();
             (void)complete(vcpu, request);
         }
         return;
@@ -216,16 +221,49 @@ int IoreqDispatcher::clear_requests() {
     return 0;
 }
 
+void IoreqDispatcher::report_fatal(const std::string& reason) {
+    std::lock_guard lock(fatal_mutex_);
+    if (!fatal_reason_) {
+        fatal_reason_ = reason;
+        fatal_reported_.store(true, std::memory_order_release);
+    }
+}
+
+std::optional<std::string> IoreqDispatcher::fatal_error() const {
+    if (!fatal_reported_.load(std::memory_order_acquire)) {
+        return std::nullopt;
+    }
+    std::lock_guard lock(fatal_mutex_);
+    return fatal_reason_;
+}
+
 int IoreqDispatcher::add_in_relay_client(std::string name, std::vector<IoRange> ranges, InRelayHandler handler) {
     std::lock_guard lock(clients_mutex_);
     const int id = next_client_id_++;
-    range_clients_.push_front(InRelayClient{id, std::move(name), std::move(ranges), std::move(handler)});
+    auto client = std::make_shared<InRelayClient>();
+    client->id = id;
+    client->name = std::move(name);
+    client->ranges = std::move(ranges);
+    client->handler = std::move(handler);
+    range_clients_.push_front(std::move(client));
     return id;
 }
 
 void IoreqDispatcher::remove_in_relay_client(int id) {
-    std::lock_guard lock(clients_mutex_);
-    range_clients_.remove_if([id](const InRelayClient& client) { return client.id == id; });
+    std::shared_ptr<InRelayClient> removed;
+    {
+        std::lock_guard lock(clients_mutex_);
+        const auto found = std::find_if(range_clients_.begin(), range_clients_.end(),
+                                        [id](const std::shared_ptr<InRelayClient>& client) { return client->id == id; });
+        if (found == range_clients_.end()) {
+            return;
+        }
+        removed = std::move(*found);
+        range_clients_.erase(found);
+    }
+    // Unlinked: no new request finds it. Wait out a handler still running.
+    std::unique_lock running(removed->running);
+    removed->handler = nullptr;
 }
 
 }  // namespace acrn::relay

@@ -12,7 +12,9 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <optional>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -53,8 +55,16 @@ public:
     int notify_finish(std::uint32_t vcpu);
     int clear_requests();
 
+    // hv stopped the VM because its own code failed; the first report is kept.
+    void report_fatal(const std::string& reason);
+    [[nodiscard]] std::optional<std::string> fatal_error() const;
+
     // Range clients served inside the relay. Returns an id for removal.
     int add_in_relay_client(std::string name, std::vector<IoRange> ranges, InRelayHandler handler);
+    // Returns once no request can reach the client any more: a handler
+    // running on a vCPU thread is waited for, and the handler (with what it
+    // owns, such as an ioeventfd's eventfd) is destroyed here. Never call it
+    // from inside that client's handler.
     void remove_in_relay_client(int id);
 
 private:
@@ -69,11 +79,13 @@ private:
         std::string name;
         std::vector<IoRange> ranges;
         InRelayHandler handler;
+        // Held shared while the handler runs; removal takes it exclusively.
+        std::shared_mutex running;
     };
 
     [[nodiscard]] std::shared_ptr<DefaultClient> current_default_client();
     void deliver(std::uint32_t vcpu, acrn_io_request& request);
-    [[nodiscard]] const InRelayClient* match_range(const acrn_io_request& request) const;
+    [[nodiscard]] std::shared_ptr<InRelayClient> match_range(const acrn_io_request& request) const;
     int complete(std::uint32_t vcpu, acrn_io_request& request);
 
     const std::uint32_t vcpu_count_;
@@ -82,9 +94,13 @@ private:
     std::atomic<bool> clearing_{false};
     std::chrono::nanoseconds attach_poll_{0};
 
+    std::atomic<bool> fatal_reported_{false};  // read on every request; the text only then
+    mutable std::mutex fatal_mutex_;
+    std::optional<std::string> fatal_reason_;
+
     std::mutex clients_mutex_;  // guards the two members below; never held while waking
     std::shared_ptr<DefaultClient> default_client_;
-    std::list<InRelayClient> range_clients_;  // newest first
+    std::list<std::shared_ptr<InRelayClient>> range_clients_;  // newest first
     int next_client_id_ = 1;
 };
 

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -17,14 +18,15 @@
 
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
+#include "dm/devices/queued_output.hpp"
 
 namespace acrn::dm {
 namespace {
 
 namespace asio = boost::asio;
 
-// Writes what it can without blocking the vCPU for long; drops the rest.
-void write_nonblocking(int fd, std::span<const std::uint8_t> bytes) {
+// A regular file takes every byte at once (it never blocks for long).
+void write_to_file(int fd, std::span<const std::uint8_t> bytes) {
     while (!bytes.empty()) {
         const ssize_t written = ::write(fd, bytes.data(), bytes.size());
         if (written > 0) {
@@ -85,18 +87,46 @@ public:
             throw std::runtime_error("cannot open serial output file '" + path + "': " + std::strerror(errno));
         }
     }
-    void write(std::span<const std::uint8_t> bytes) override { write_nonblocking(fd_.get(), bytes); }
+    void write(std::span<const std::uint8_t> bytes) override { write_to_file(fd_.get(), bytes); }
     void start(InputHandler) override {}
 
 private:
     UniqueFd fd_;
 };
 
+UniqueFd duplicate(int fd) {
+    UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+    if (!copy) {
+        throw std::runtime_error(std::string("cannot duplicate a descriptor: ") + std::strerror(errno));
+    }
+    return copy;
+}
+
+// Our own open of stdout's pipe or terminal, to make non-blocking: the
+// shared one is usually stderr's too, and spdlog's writes would then fail
+// with EAGAIN and lose log lines. A regular file or a socket is duplicated
+// (the one never blocks, the other is written with MSG_DONTWAIT).
+UniqueFd private_stdout() {
+    struct stat info {};
+    if (::fstat(STDOUT_FILENO, &info) == 0 && (S_ISFIFO(info.st_mode) || S_ISCHR(info.st_mode))) {
+        // O_NONBLOCK: opening a pipe whose reader has gone would block.
+        UniqueFd reopened(::open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+        if (reopened) {
+            return reopened;
+        }
+    }
+    return duplicate(STDOUT_FILENO);
+}
+
 class TtyBackend final : public CharBackend {
 public:
     TtyBackend(asio::io_context& loop, const std::string& path)
-        : fd_(::open(path.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)), reader_(loop, checked(fd_, path)) {}
-    void write(std::span<const std::uint8_t> bytes) override { write_nonblocking(fd_.get(), bytes); }
+        : fd_(::open(path.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)),
+          reader_(loop, checked(fd_, path)),
+          output_(loop, path) {
+        output_.attach(duplicate(fd_.get()));
+    }
+    void write(std::span<const std::uint8_t> bytes) override { output_.write(bytes); }
     void start(InputHandler on_input) override { reader_.start(std::move(on_input)); }
 
 private:
@@ -108,6 +138,7 @@ private:
     }
     UniqueFd fd_;
     DescriptorReader reader_;
+    QueuedOutput output_;
 };
 
 // The terminal's settings as we found them, put back when the backend goes
@@ -168,7 +199,11 @@ private:
 class StdioBackend final : public CharBackend {
 public:
     StdioBackend(asio::io_context& loop, std::function<void()> on_quit_key)
-        : terminal_(STDIN_FILENO), reader_(loop, STDIN_FILENO), on_quit_key_(std::move(on_quit_key)) {
+        : terminal_(STDIN_FILENO),
+          reader_(loop, STDIN_FILENO),
+          output_(loop, "stdio"),
+          on_quit_key_(std::move(on_quit_key)) {
+        output_.attach(private_stdout());
         if (terminal_.is_terminal()) {
             termios raw = terminal_.saved();
             ::cfmakeraw(&raw);
@@ -176,7 +211,7 @@ public:
             ::tcsetattr(STDIN_FILENO, TCSANOW, &raw);
         }
     }
-    void write(std::span<const std::uint8_t> bytes) override { write_nonblocking(STDOUT_FILENO, bytes); }
+    void write(std::span<const std::uint8_t> bytes) override { output_.write(bytes); }
     void start(InputHandler on_input) override {
         if (!on_input) {
             reader_.start({});
@@ -207,6 +242,7 @@ private:
     static constexpr std::uint8_t kEscape = 0x01;
     TerminalRestorer terminal_;  // first: restored after the reader is gone
     DescriptorReader reader_;
+    QueuedOutput output_;
     std::function<void()> on_quit_key_;
     bool escape_pending_ = false;
 };
@@ -217,10 +253,11 @@ private:
 class PtyBackend final : public CharBackend {
 public:
     PtyBackend(asio::io_context& loop, const std::string& port_name)
-        : master_(open_master()), slave_(open_slave(master_)), reader_(loop, master_.get()) {
+        : master_(open_master()), slave_(open_slave(master_)), reader_(loop, master_.get()), output_(loop, port_name) {
+        output_.attach(duplicate(master_.get()));
         log_notice("{}: connected to pty {}", port_name, slave_path_);
     }
-    void write(std::span<const std::uint8_t> bytes) override { write_nonblocking(master_.get(), bytes); }
+    void write(std::span<const std::uint8_t> bytes) override { output_.write(bytes); }
     void start(InputHandler on_input) override { reader_.start(std::move(on_input)); }
     [[nodiscard]] std::optional<std::string> device_path() const override { return slave_path_; }
 
@@ -256,12 +293,18 @@ private:
     UniqueFd master_;
     UniqueFd slave_;
     DescriptorReader reader_;
+    QueuedOutput output_;
 };
 
 // One TCP client at a time on 127.0.0.1:<port>; output with no client is dropped.
+// The client socket belongs to the event loop; writes (from the ioreq
+// thread) go through `output_`, which holds a descriptor of its own that
+// is only closed under its lock, so a write can never reach a descriptor
+// number the kernel has handed out again.
 class TcpBackend final : public CharBackend {
 public:
-    TcpBackend(asio::io_context& loop, std::uint16_t port) : acceptor_(loop), client_(loop) {
+    TcpBackend(asio::io_context& loop, std::uint16_t port)
+        : acceptor_(loop), client_(loop), output_(loop, "tcp:" + std::to_string(port)) {
         const asio::ip::tcp::endpoint endpoint(asio::ip::address_v4::loopback(), port);
         boost::system::error_code error;
         acceptor_.open(endpoint.protocol(), error);
@@ -278,16 +321,7 @@ public:
             throw std::runtime_error("cannot listen on 127.0.0.1:" + std::to_string(port) + ": " + error.message());
         }
     }
-    void write(std::span<const std::uint8_t> bytes) override {
-        const int fd = client_fd_.load(std::memory_order_acquire);
-        while (fd >= 0 && !bytes.empty()) {
-            const ssize_t sent = ::send(fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-            if (sent <= 0) {
-                return;
-            }
-            bytes = bytes.subspan(static_cast<std::size_t>(sent));
-        }
-    }
+    void write(std::span<const std::uint8_t> bytes) override { output_.write(bytes); }
     void start(InputHandler on_input) override {
         on_input_ = std::move(on_input);
         if (!accepting_) {
@@ -306,7 +340,11 @@ private:
                 socket.close();  // one client at a time
             } else {
                 client_ = std::move(socket);
-                client_fd_.store(client_.native_handle(), std::memory_order_release);
+                try {
+                    output_.attach(duplicate(client_.native_handle()));
+                } catch (const std::runtime_error& error) {
+                    log_warning("{}; the TCP client gets no output", error.what());
+                }
                 read_more();
             }
             accept_next();
@@ -315,7 +353,7 @@ private:
     void read_more() {
         client_.async_read_some(asio::buffer(buffer_), [this](const boost::system::error_code& error, std::size_t n) {
             if (error) {
-                client_fd_.store(-1, std::memory_order_release);
+                output_.detach();
                 boost::system::error_code ignored;
                 client_.close(ignored);
                 return;
@@ -329,7 +367,7 @@ private:
 
     asio::ip::tcp::acceptor acceptor_;
     asio::ip::tcp::socket client_;
-    std::atomic<int> client_fd_{-1};
+    QueuedOutput output_;
     std::array<std::uint8_t, 256> buffer_{};
     InputHandler on_input_;
     bool accepting_ = false;

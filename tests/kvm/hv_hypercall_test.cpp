@@ -2,8 +2,11 @@
 // test playing the Service OS: it answers each request that hv puts in the
 // ioreq page and sees exactly what the guest's instructions produced.
 // Needs /dev/kvm (run by tests/kvm/kvm-tier.sh).
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -11,10 +14,14 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "abi/acrn/ioreq_slot.hpp"
+#include "common/event_fd.hpp"
 #include "hv/hypervisor.hpp"
+#include "hv/irqfd.hpp"
 #include "hv/service_os_memory.hpp"
 #include "hv/upcall.hpp"
 
@@ -42,6 +49,9 @@ public:
         IoreqSlot slot(request);
         ASSERT_TRUE(slot.begin_processing());
         const auto& pio = request.reqs.pio_request;
+        if (request.type == ACRN_IOREQ_TYPE_PORTIO && pio.address == 0xE5) {
+            throw std::runtime_error("the relay broke on port 0xE5");  // on the vCPU's thread
+        }
         const auto& mmio = request.reqs.mmio_request;
         SeenRequest seen{request.type, pio.direction, pio.address, pio.size,
                          request.type == ACRN_IOREQ_TYPE_MMIO ? mmio.value : pio.value};
@@ -61,6 +71,11 @@ public:
         changed.notify_all();
     }
 
+    void on_vm_fatal(std::uint16_t, std::uint32_t vcpu, const std::string& reason) override {
+        std::lock_guard lock(mutex);
+        fatal_reports.push_back("vCPU " + std::to_string(vcpu) + ": " + reason);
+    }
+
     bool wait_for(std::size_t count, std::chrono::seconds limit = std::chrono::seconds(30)) {
         std::unique_lock lock(mutex);
         return changed.wait_for(lock, limit, [&] { return seen_requests.size() >= count; });
@@ -72,6 +87,7 @@ public:
     std::mutex mutex;
     std::condition_variable changed;
     std::deque<SeenRequest> seen_requests;
+    std::vector<std::string> fatal_reports;
 };
 
 class HypercallTest : public ::testing::Test {
@@ -261,6 +277,129 @@ TEST_F(HypercallTest, RefusesWhatAcrnRefuses) {
     batch.regions_num = 1;
     batch.regions_gpa = address_of(&overlapping);
     EXPECT_EQ(hypervisor_.hypercall(HC_VM_SET_MEMORY_REGIONS, address_of(&batch), 0), -EEXIST);
+}
+
+// vCPU 3 cannot be created (no descriptor left for its KVM fd): creation
+// fails with the errno, and the three vCPU threads already started end
+// instead of waiting for a start that never comes.
+TEST_F(HypercallTest, AVcpuThatCannotBeCreatedFailsCreationWithoutHanging) {
+    rlimit saved{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+    // Five free descriptor numbers below the limit: /dev/kvm, the VM, vCPUs 0-2.
+    rlim_t limit = 0;
+    for (int fd = 0, free_numbers = 0; free_numbers < 5; ++fd) {
+        if (::fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            ++free_numbers;
+            limit = static_cast<rlim_t>(fd) + 1;
+        }
+    }
+    rlimit tight = saved;
+    tight.rlim_cur = limit;
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+    const auto start = std::chrono::steady_clock::now();
+    const long rc = create(0, 8);
+    ::setrlimit(RLIMIT_NOFILE, &saved);
+    EXPECT_EQ(rc, -EMFILE);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+    ASSERT_EQ(create(0, 2), 0);  // nothing was left behind
+}
+
+// The hosted relay runs on the vCPU's thread; when it throws, hv reports the
+// failure, then powers the VM off with its synthetic S5 write.
+TEST_F(HypercallTest, AnExceptionOnAVcpuThreadIsReportedAndPowersTheVmOff) {
+    ASSERT_EQ(create(), 0);
+    map_ram_and_buffer();
+    load_program({0xB0, 0x01, 0xE6, 0xE5, 0xFA, 0xF4, 0xEB, 0xFD});  // mov al,1; out 0xE5,al; cli; hlt
+    ASSERT_EQ(hypervisor_.hypercall(HC_START_VM, vmid_, 0), 0);
+    ASSERT_TRUE(service_os_.wait_for(1));
+    const SeenRequest& seen = service_os_.seen_requests.front();
+    EXPECT_EQ(seen.address, 0x404u);
+    EXPECT_EQ(seen.value, (5u << 10) | (1u << 13));
+    std::lock_guard lock(service_os_.mutex);
+    ASSERT_EQ(service_os_.fatal_reports.size(), 1u);
+    EXPECT_EQ(service_os_.fatal_reports[0], "vCPU 0: the relay broke on port 0xE5");
+}
+
+bool readable_within(int fd, int milliseconds) {
+    pollfd poll_fd{fd, POLLIN, 0};
+    return ::poll(&poll_fd, 1, milliseconds) == 1;
+}
+
+// A guest that takes MSI vector 0x30 (out 0xE3) and level-triggered INTx on
+// IOAPIC pin 5 as vector 0x31 (out 0xE4), EOIs both, and says it is ready
+// with out 0xE0. The MSI irqfd comes first, so its KVM_SET_GSI_ROUTING must
+// keep pin 5's default route for the INTx irqfd to work.
+TEST_F(HypercallTest, IrqfdsRaiseAnMsiAndALevelIntxWithResample) {
+    ASSERT_EQ(create(), 0);
+    map_ram_and_buffer();
+    const auto put = [&](std::uint32_t at, std::initializer_list<std::uint8_t> bytes) {
+        std::memcpy(ram_ + at, bytes.begin(), bytes.size());
+    };
+    put(0x1180, {0x1F, 0x00, 0x00, 0x12, 0x00, 0x00});  // GDTR: 4 entries at 0x1200
+    put(0x1190, {0x8F, 0x01, 0x00, 0x13, 0x00, 0x00});  // IDTR: 0x32 gates at 0x1300
+    std::memset(ram_ + 0x1200, 0, 0x1000);
+    put(0x1210, {0xFF, 0xFF, 0x00, 0x00, 0x00, 0x9A, 0xCF, 0x00});  // 0x10: flat code
+    put(0x1218, {0xFF, 0xFF, 0x00, 0x00, 0x00, 0x92, 0xCF, 0x00});  // 0x18: flat data
+    put(0x1300 + 0x30 * 8, {0x00, 0x18, 0x10, 0x00, 0x00, 0x8E, 0x00, 0x00});  // -> 0x1800
+    put(0x1300 + 0x31 * 8, {0x40, 0x18, 0x10, 0x00, 0x00, 0x8E, 0x00, 0x00});  // -> 0x1840
+    // mov al,vector; out port,al; mov dword [0xFEE000B0],0 (EOI); iret
+    put(0x1800, {0xB0, 0x30, 0xE6, 0xE3, 0xC7, 0x05, 0xB0, 0x00, 0xE0, 0xFE, 0, 0, 0, 0, 0xCF});
+    put(0x1840, {0xB0, 0x31, 0xE6, 0xE4, 0xC7, 0x05, 0xB0, 0x00, 0xE0, 0xFE, 0, 0, 0, 0, 0xCF});
+    load_program({
+        0x0F, 0x01, 0x15, 0x80, 0x11, 0x00, 0x00,                    // lgdt [0x1180]
+        0x0F, 0x01, 0x1D, 0x90, 0x11, 0x00, 0x00,                    // lidt [0x1190]
+        0xB0, 0xFF, 0xE6, 0x21, 0xE6, 0xA1,                          // mask both PICs
+        0xC7, 0x05, 0xF0, 0x00, 0xE0, 0xFE, 0xFF, 0x01, 0x00, 0x00,  // LAPIC SVR: enabled
+        0xC7, 0x05, 0x00, 0x00, 0xC0, 0xFE, 0x1A, 0x00, 0x00, 0x00,  // IOREGSEL: pin 5, low
+        0xC7, 0x05, 0x10, 0x00, 0xC0, 0xFE, 0x31, 0x80, 0x00, 0x00,  // level, vector 0x31
+        0xFB,                                                        // sti
+        0xB0, 0x42, 0xE6, 0xE0,                                      // out 0xE0: ready
+        0xF4, 0xEB, 0xFD,                                            // hlt; jmp $-1
+    });
+    const EventFd msi_event;
+    const EventFd intx_event;
+    const EventFd resample;
+    IrqfdRequest msi;
+    msi.kind = IrqfdRequest::Kind::msi;
+    msi.fd = msi_event.fd();
+    msi.msi = acrn_msi_entry{0xFEE0'0000, 0x30};
+    const long msi_id = hypervisor_.add_irqfd(static_cast<std::uint16_t>(vmid_), msi);
+    ASSERT_GT(msi_id, 0);
+    IrqfdRequest intx;
+    intx.kind = IrqfdRequest::Kind::intx_level;
+    intx.fd = intx_event.fd();
+    intx.gsi = 5;
+    intx.resample_fd = resample.fd();
+    const long intx_id = hypervisor_.add_irqfd(static_cast<std::uint16_t>(vmid_), intx);
+    ASSERT_GT(intx_id, 0);
+    intx.gsi = 99;
+    EXPECT_EQ(hypervisor_.add_irqfd(static_cast<std::uint16_t>(vmid_), intx), -EINVAL);
+
+    ASSERT_EQ(hypervisor_.hypercall(HC_START_VM, vmid_, 0), 0);
+    ASSERT_TRUE(service_os_.wait_for(1));
+    EXPECT_EQ(service_os_.seen_requests[0].address, 0xE0u);
+
+    ASSERT_TRUE(msi_event.signal());
+    ASSERT_TRUE(service_os_.wait_for(2, std::chrono::seconds(10)));
+    EXPECT_EQ(service_os_.seen_requests[1].address, 0xE3u);
+
+    EXPECT_FALSE(readable_within(resample.fd(), 0));
+    ASSERT_TRUE(intx_event.signal());
+    ASSERT_TRUE(service_os_.wait_for(3, std::chrono::seconds(10)));
+    EXPECT_EQ(service_os_.seen_requests[2].address, 0xE4u);
+    EXPECT_TRUE(readable_within(resample.fd(), 5000)) << "the guest's EOI did not signal the resample eventfd";
+    EXPECT_EQ(resample.consume(), 1u);
+
+    // The line was deasserted at the EOI: asserting it again interrupts again.
+    ASSERT_TRUE(intx_event.signal());
+    ASSERT_TRUE(service_os_.wait_for(4, std::chrono::seconds(10)));
+    EXPECT_EQ(service_os_.seen_requests[3].address, 0xE4u);
+
+    EXPECT_EQ(hypervisor_.remove_irqfd(static_cast<std::uint16_t>(vmid_), static_cast<int>(msi_id)), 0);
+    EXPECT_EQ(hypervisor_.remove_irqfd(static_cast<std::uint16_t>(vmid_), static_cast<int>(msi_id)), -ENOENT);
+    ASSERT_TRUE(msi_event.signal());
+    EXPECT_FALSE(service_os_.wait_for(5, std::chrono::seconds(1))) << "a removed irqfd still interrupts";
+    EXPECT_EQ(hypervisor_.remove_irqfd(static_cast<std::uint16_t>(vmid_), static_cast<int>(intx_id)), 0);
 }
 
 }  // namespace

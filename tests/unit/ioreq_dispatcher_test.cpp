@@ -1,6 +1,7 @@
 // The relay's client selection and clearing, driven by hand.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -115,6 +116,45 @@ TEST_F(DispatcherTest, NotifyRejectsBadVcpuAndWrongState) {
     ASSERT_EQ(dispatcher_.create_default_client(), 0);
     EXPECT_EQ(dispatcher_.notify_finish(2), -EINVAL);
     EXPECT_EQ(dispatcher_.notify_finish(0), -EINVAL);  // nothing in flight
+}
+
+// An ioeventfd's DEASSIGN closes the eventfd as soon as removal returns, so
+// a handler still running on a vCPU thread must be waited for.
+TEST_F(DispatcherTest, RemovalWaitsForARunningInRelayHandler) {
+    std::atomic<bool> entered{false};
+    std::atomic<bool> finished{false};
+    const int id = dispatcher_.add_in_relay_client("slow", {IoRange{ACRN_IOREQ_TYPE_PORTIO, 0x500, 0x503}},
+                                                   [&](acrn_io_request&) {
+                                                       entered = true;
+                                                       std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                                                       finished = true;
+                                                   });
+    pending_pio(0, 0x500, 1, true);
+    std::thread vcpu([&] { dispatcher_.dispatch(0); });
+    while (!entered) {
+        std::this_thread::yield();
+    }
+    dispatcher_.remove_in_relay_client(id);
+    EXPECT_TRUE(finished) << "the handler ran on after its client was removed";
+    vcpu.join();
+}
+
+// After removal the handler, and what it owns, is gone and never runs again.
+TEST_F(DispatcherTest, RemovedInRelayHandlerIsDestroyedAndNeverRuns) {
+    ASSERT_EQ(dispatcher_.create_default_client(), 0);
+    auto owned = std::make_shared<int>(7);
+    int hits = 0;
+    const int id = dispatcher_.add_in_relay_client("fd", {IoRange{ACRN_IOREQ_TYPE_PORTIO, 0x600, 0x600}},
+                                                   [&hits, owned](acrn_io_request&) { ++hits; });
+    const std::weak_ptr<int> watch = owned;
+    owned.reset();
+    dispatcher_.remove_in_relay_client(id);
+    EXPECT_TRUE(watch.expired());
+    pending_pio(0, 0x600, 1, true);
+    dispatcher_.dispatch(0);
+    EXPECT_EQ(hits, 0);
+    EXPECT_EQ(page_->req_slot[0].kernel_handled, 0u);  // went to the default client
+    dispatcher_.remove_in_relay_client(id);             // a second removal is harmless
 }
 
 }  // namespace
