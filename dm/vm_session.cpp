@@ -8,6 +8,7 @@
 
 #include "common/log.hpp"
 #include "dm/devices/acpi_pm.hpp"
+#include "dm/event_loop.hpp"
 #include "dm/guest_memory.hpp"
 #include "dm/host_cpus.hpp"
 #include "dm/ioreq_loop.hpp"
@@ -107,7 +108,8 @@ VmSession::Outcome VmSession::run() {
     write_firmware_tables(options_, vcpu_count_, machine_->pci_windows(), *memory_);
     check(hsm_.set_vcpu_regs(load_boot_images(images, options_, *memory_)), "cannot set the boot vCPU's registers");
 
-    ioreq_loop_ = std::make_unique<IoreqLoop>(hsm_, machine_->buses(), *ioreq_page_, vcpu_count_);
+    const auto fail = [this](const std::string& reason) { request_power_off(1, reason); };
+    ioreq_loop_ = std::make_unique<IoreqLoop>(hsm_, machine_->buses(), *ioreq_page_, vcpu_count_, fail);
     ioreq_loop_->start();
     machine_->start_devices();
 
@@ -125,7 +127,7 @@ VmSession::Outcome VmSession::run() {
     check(hsm_.start_vm(), "cannot start the VM");
     log_info("VM '{}' started: {} MiB, {} vCPU(s), {} I/O completion", options_.vm_name, options_.memory_bytes >> 20,
              vcpu_count_, options_.ioreq_polling ? "polling" : "notification");
-    loop_.run();
+    run_event_loop(loop_, fail);
 
     stop_vm();
     log_info("VM '{}' stopped after {} I/O requests", options_.vm_name,
