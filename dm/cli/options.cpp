@@ -414,7 +414,10 @@ ParseResult parse(const std::vector<std::string>& args) {
         handles.emplace_back(option, &def);
     }
     std::vector<std::string> positionals;
-    app.add_option("vm_name", positionals, "the VM's name")->expected(0, -1);
+    // One value and no extra arguments: a list-valued positional would read
+    // "[vm1]" as a list and strip the brackets before the name is checked.
+    // A second name stays in app.remaining(), reported as unexpected there.
+    app.add_option("vm_name", positionals, "the VM's name")->expected(1)->allow_extra_args(false);
 
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -477,10 +480,6 @@ ParseResult parse(const std::vector<std::string>& args) {
 
     if (positionals.empty()) {
         return usage_error("vm name", "missing (usage: acrn-dm [options] <vm_name>; see acrn-dm --help)");
-    }
-    if (positionals.size() > 1) {
-        return usage_error("vm name", "unexpected argument " + quote(positionals[1]) +
-                                          " (exactly one VM name is allowed, after " + quote(positionals[0]) + ")");
     }
     if (auto error = cli::check_vm_name(positionals[0]); !error.empty()) {
         return usage_error("vm name", error);
