@@ -69,7 +69,8 @@ UniqueFd create_memfd(std::uint64_t size, GuestMemoryBacking backing) {
 // multiples.
 Mapping map_aligned(int fd, std::uint64_t size, GuestMemoryBacking backing) {
     const std::uint64_t alignment = GuestMemory::kHugePageSize;
-    void* reservation = ::mmap(nullptr, size + alignment, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void* reservation =
+        ::mmap(nullptr, size + alignment, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (reservation == MAP_FAILED) {
         fail("reserving " + mib(size) + " of address space for guest RAM");
     }

@@ -132,7 +132,8 @@ TEST(BzImageTest, RefusesACommandLineThatWouldReachTheFirmwareArea) {
 
 TEST(BzImageTest, ChecksAnImageWithoutGuestMemory) {
     const std::vector<std::uint8_t> initrd(100000, 0x5A);
-    EXPECT_NO_THROW(check_bzimage(make_bzimage(), std::span<const std::uint8_t>(initrd), "console=ttyS0", 256ull << 20));
+    EXPECT_NO_THROW(
+        check_bzimage(make_bzimage(), std::span<const std::uint8_t>(initrd), "console=ttyS0", 256ull << 20));
     EXPECT_NO_THROW(check_bzimage(make_bzimage(), std::nullopt, "", 16ull << 20));  // 1 MiB + 8 MiB init_size fits
     EXPECT_THROW(check_bzimage(make_bzimage(), std::nullopt, "", 8ull << 20), ImageError);  // it does not
     EXPECT_THROW(check_bzimage(make_bzimage(0x0205), std::nullopt, "", 256ull << 20), ImageError);

@@ -72,25 +72,33 @@ TEST(GuestMemoryTest, SmallMemoryHasOneRegion) {
 enum ChildResult : int { child_ok = 0, child_cannot_open = 10, child_cannot_map = 11, child_wrong_bytes = 12 };
 
 // In a child: open the parent's memfd through /proc (a fresh file
-// description, as a process given only the path would), map both regions'
-// pages at their file offsets, check what the parent wrote, answer.
-[[noreturn]] void child_maps_the_file(pid_t parent, int fd, std::uint64_t size) {
-    const std::string path = "/proc/" + std::to_string(parent) + "/fd/" + std::to_string(fd);
-    const int own = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+// description, as a process given only the path would), map each region
+// from its file offset, check what the parent wrote at the regions' starts,
+// and write an answer. Only system calls after fork(): another thread may
+// have held malloc's lock.
+[[noreturn]] void child_maps_the_file(const char* path, const GuestMemory::Region& low,
+                                      const GuestMemory::Region& high) {
+    const int own = ::open(path, O_RDWR | O_CLOEXEC);
     if (own < 0) {
         ::_exit(child_cannot_open);
     }
-    void* view = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, own, 0);
-    if (view == MAP_FAILED) {
+    auto map_region = [own](const GuestMemory::Region& region) {
+        return ::mmap(nullptr, region.size, PROT_READ | PROT_WRITE, MAP_SHARED, own,
+                      static_cast<off_t>(region.file_offset));
+    };
+    void* low_view = map_region(low);
+    void* high_view = map_region(high);
+    if (low_view == MAP_FAILED || high_view == MAP_FAILED) {
         ::_exit(child_cannot_map);
     }
-    auto* bytes = static_cast<char*>(view);
-    if (std::memcmp(bytes + 0x1000, "from the dm", 11) != 0 ||
-        std::memcmp(bytes + kLowEnd + 0x2000, "high memory", 11) != 0) {
+    auto* low_bytes = static_cast<char*>(low_view);
+    auto* high_bytes = static_cast<char*>(high_view);
+    if (std::memcmp(low_bytes + 0x1000, "from the dm", 11) != 0 ||
+        std::memcmp(high_bytes + 0x2000, "high memory", 11) != 0) {
         ::_exit(child_wrong_bytes);
     }
-    std::memcpy(bytes + 0x1800, "from a peer", 11);
-    std::memcpy(bytes + kLowEnd + 0x2800, "peer, high", 10);
+    std::memcpy(low_bytes + 0x1800, "from a peer", 11);
+    std::memcpy(high_bytes + 0x2800, "peer, high", 10);
     ::_exit(child_ok);
 }
 
@@ -98,11 +106,11 @@ TEST(GuestMemoryTest, AnotherProcessMapsTheSamePagesFromTheFd) {
     GuestMemory memory(kSplitSize);
     ASSERT_TRUE(memory.write(0x1000, "from the dm", 11));
     ASSERT_TRUE(memory.write(kHigh + 0x2000, "high memory", 11));
-    const pid_t parent = ::getpid();
+    const std::string path = "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(memory.fd());
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
-        child_maps_the_file(parent, memory.fd(), kSplitSize);
+        child_maps_the_file(path.c_str(), memory.regions()[0], memory.regions()[1]);
     }
     int status = 0;
     ASSERT_EQ(::waitpid(child, &status, 0), child);
