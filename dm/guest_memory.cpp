@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <fstream>
 #include <string>
 #include <system_error>
 
+#include "common/log.hpp"
 #include "dm/platform_layout.hpp"
 
 namespace acrn::dm {
@@ -39,6 +41,27 @@ std::string huge_page_pool_count(const char* name) {
     std::ifstream file(std::string(kHugePagePool) + name);
     std::uint64_t count = 0;
     return file >> count ? std::to_string(count) : std::string("unknown");
+}
+
+// The setting between brackets in shmem_enabled ("always within_size
+// advise [never] deny force"), empty where the kernel has no shmem THP.
+std::string shmem_huge_page_setting() {
+    std::ifstream file("/sys/kernel/mm/transparent_hugepage/shmem_enabled");
+    std::string line;
+    std::getline(file, line);
+    const auto open = line.find('[');
+    const auto close = line.find(']', open);
+    return open == std::string::npos || close == std::string::npos ? std::string()
+                                                                   : line.substr(open + 1, close - open - 1);
+}
+
+void tell_once_if_shmem_gets_no_huge_pages() {
+    static std::atomic<bool> told{false};
+    const std::string setting = shmem_huge_page_setting();
+    if ((setting == "never" || setting == "deny") && !told.exchange(true)) {
+        log_notice("guest RAM gets 4 KiB pages: the host's /sys/kernel/mm/transparent_hugepage/shmem_enabled is "
+                   "'{}'; 'advise' lets it use huge pages (a faster guest boot)", setting);
+    }
 }
 
 UniqueFd create_memfd(std::uint64_t size, GuestMemoryBacking backing) {
@@ -111,6 +134,7 @@ GuestMemory::GuestMemory(std::uint64_t size, GuestMemoryBacking backing) : size_
         // nested boot, measured). Only a hint, and shmem honours it only
         // where shmem_enabled is advise or always: else 4 KiB pages.
         (void)::madvise(mapping_.data(), size, MADV_HUGEPAGE);
+        tell_once_if_shmem_gets_no_huge_pages();
     }
     const std::uint64_t low = std::min(size, kLowMemoryLimit);
     regions_.push_back(Region{0, low, 0, mapping_.data()});
