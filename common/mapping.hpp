@@ -31,6 +31,13 @@ public:
     [[nodiscard]] std::size_t size() const noexcept { return length_; }
     [[nodiscard]] bool valid() const noexcept { return addr_ != nullptr; }
 
+    // Gives up ownership without unmapping (the range was remapped or
+    // handed to a Mapping of its own).
+    void release() noexcept {
+        addr_ = nullptr;
+        length_ = 0;
+    }
+
     void reset() noexcept {
         if (addr_ != nullptr) {
             ::munmap(addr_, length_);

@@ -98,7 +98,8 @@ VmSession::Outcome VmSession::run() {
     // Everything the user named is checked before any VM exists.
     const BootImages images = read_boot_images(options_);
     try {
-        memory_ = std::make_unique<GuestMemory>(options_.memory_bytes);
+        memory_ = std::make_unique<GuestMemory>(
+            options_.memory_bytes, options_.hugetlb ? GuestMemoryBacking::hugetlb_2m : GuestMemoryBacking::shmem);
     } catch (const std::exception& error) {
         throw StartupError(kExitFailure, std::string("-m: cannot allocate guest memory: ") + error.what());
     }

@@ -205,6 +205,10 @@ std::string on_ioreq_polling(State& st, const std::string&, std::string_view) {
     st.options.ioreq_polling = true;
     return {};
 }
+std::string on_hugetlb(State& st, const std::string&, std::string_view) {
+    st.options.hugetlb = true;
+    return {};
+}
 
 // ACRN options without a DmOptions field yet: validated only.
 std::string on_ovmf(State&, const std::string& v, std::string_view) { return cli::check_ovmf(v); }
@@ -270,6 +274,7 @@ const std::array kOptions{
               "log sinks console|kmsg|disk at level 1 (error) .. 5 (debug)"},
     OptionDef{"--debugexit", nullptr, kYes, on_debugexit, "a write to I/O port 0xf4 powers the VM off"},
     OptionDef{"--ioreq_polling", nullptr, kYes, on_ioreq_polling, "poll for I/O request completion"},
+    OptionDef{"--hugetlb", nullptr, kYes, on_hugetlb, "guest RAM on 2 MiB hugetlbfs pages (from vm.nr_hugepages)"},
     OptionDef{"--ovmf", "<[w,]file>", kNotYet, on_ovmf, "boot OVMF firmware"},
     OptionDef{"--iasl", "<path>", kNotYet, on_iasl, "iasl compiler to use"},
     OptionDef{"--enable_trusty", nullptr, kNotYet, nullptr, "enable the secure world"},
@@ -416,7 +421,10 @@ ParseResult parse(const std::vector<std::string>& args) {
         handles.emplace_back(option, &def);
     }
     std::vector<std::string> positionals;
-    app.add_option("vm_name", positionals, "the VM's name")->expected(0, -1);
+    // One value and no extra arguments: a list-valued positional would read
+    // "[vm1]" as a list and strip the brackets before the name is checked.
+    // A second name stays in app.remaining(), reported as unexpected there.
+    app.add_option("vm_name", positionals, "the VM's name")->expected(1)->allow_extra_args(false);
 
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -479,10 +487,6 @@ ParseResult parse(const std::vector<std::string>& args) {
 
     if (positionals.empty()) {
         return usage_error("vm name", "missing (usage: acrn-dm [options] <vm_name>; see acrn-dm --help)");
-    }
-    if (positionals.size() > 1) {
-        return usage_error("vm name", "unexpected argument " + quote(positionals[1]) +
-                                          " (exactly one VM name is allowed, after " + quote(positionals[0]) + ")");
     }
     if (auto error = cli::check_vm_name(positionals[0]); !error.empty()) {
         return usage_error("vm name", error);

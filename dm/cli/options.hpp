@@ -74,6 +74,7 @@ struct DmOptions {
     bool rtvm = false;                            // --rtvm
     bool debugexit = false;                       // --debugexit
     bool ioreq_polling = false;                   // --ioreq_polling (ours)
+    bool hugetlb = false;                         // --hugetlb (ours): guest RAM on 2 MiB hugetlbfs pages
     std::vector<std::string> warnings;            // e.g. obsolete options accepted and ignored
 };
 

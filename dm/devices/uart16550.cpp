@@ -154,7 +154,14 @@ void Uart16550::write_register(std::uint32_t reg, std::uint8_t value) {
             }
             break;
         case kLcr: lcr_ = value; break;
-        case kMcr: mcr_ = value & 0x1F; break;
+        case kMcr: {
+            const bool leaves_loopback = (mcr_ & kMcrLoopback) != 0 && (value & kMcrLoopback) == 0;
+            mcr_ = value & 0x1F;
+            if (leaves_loopback) {
+                refill_rx_fifo();  // input that waited meanwhile; the caller updates the interrupt
+            }
+            break;
+        }
         case kScr: scr_ = value; break;
         default: break;  // LSR and MSR are read-only
     }

@@ -34,6 +34,9 @@ constexpr std::uint16_t kMinimumProtocol = 0x0206;  // 64-bit entry, cmdline_siz
 constexpr std::uint8_t kLoadedHigh = 0x01;
 constexpr std::uint8_t kCanUseHeap = 0x80;
 constexpr std::uint16_t kXlfKernel64 = 0x0001;
+// The command line sits at kCommandLineAddress and must end, NUL included,
+// before the EBDA (the firmware area with the ACPI tables lies above it).
+constexpr std::uint64_t kCommandLineSpace = GuestMemory::kConventionalMemoryEnd - BzImageLayout::kCommandLineAddress;
 
 template <typename T>
 T get(std::span<const std::uint8_t> bytes, std::size_t offset) {
@@ -82,10 +85,27 @@ void write_page_tables(const GuestMemory& memory) {
     write_or_throw(memory, pml4, tables.data(), tables.size() * 8, "the boot page tables");
 }
 
-}  // namespace
+// What the kernel's header and the memory map decide, before any byte is
+// written: where the protected-mode code starts in the file, where the
+// kernel's memory ends, and where the initrd goes.
+struct BzImagePlan {
+    std::size_t setup_size = 0;
+    std::uint64_t kernel_end = 0;
+    std::uint64_t initrd_at = 0;
+};
 
-acrn_regs load_bzimage(std::span<const std::uint8_t> kernel, std::optional<std::span<const std::uint8_t>> initrd,
-                       const std::string& command_line, const GuestMemory& memory) {
+// The end of the RAM that starts at 1 MiB (at most 2 GiB).
+std::uint64_t low_ram_end(const std::vector<GuestMemory::MapEntry>& map) {
+    for (const GuestMemory::MapEntry& entry : map) {
+        if (entry.type == GuestMemory::MapEntry::ram && entry.base == GuestMemory::kExtendedMemoryStart) {
+            return entry.base + entry.size;
+        }
+    }
+    return GuestMemory::kExtendedMemoryStart;
+}
+
+BzImagePlan plan_bzimage(std::span<const std::uint8_t> kernel, std::optional<std::uint64_t> initrd_size,
+                         const std::string& command_line, const std::vector<GuestMemory::MapEntry>& map) {
     using Layout = BzImageLayout;
     if (kernel.size() < 0x1000 || get<std::uint16_t>(kernel, zero_page::boot_flag) != 0xAA55 ||
         get<std::uint32_t>(kernel, zero_page::header_magic) != 0x53726448 /* "HdrS" */) {
@@ -100,26 +120,59 @@ acrn_regs load_bzimage(std::span<const std::uint8_t> kernel, std::optional<std::
         (get<std::uint8_t>(kernel, zero_page::loadflags) & kLoadedHigh) == 0) {
         throw ImageError("the kernel has no 64-bit entry point (not an x86-64 bzImage)");
     }
+    BzImagePlan plan;
     std::size_t setup_sectors = get<std::uint8_t>(kernel, zero_page::setup_sects);
     if (setup_sectors == 0) {
         setup_sectors = 4;
     }
-    const std::size_t setup_size = (setup_sectors + 1) * 512;
-    if (setup_size >= kernel.size()) {
+    plan.setup_size = (setup_sectors + 1) * 512;
+    if (plan.setup_size >= kernel.size()) {
         throw ImageError("truncated bzImage: no protected-mode kernel after the setup code");
     }
     const auto cmdline_limit = get<std::uint32_t>(kernel, zero_page::cmdline_size);
     if (command_line.size() > cmdline_limit) {
         throw ImageError("command line longer than the kernel accepts (" + std::to_string(cmdline_limit) + ")");
     }
+    // A kernel may accept more than the space below the EBDA holds.
+    if (command_line.size() >= kCommandLineSpace) {
+        throw ImageError("command line longer than the " + std::to_string(kCommandLineSpace - 1) +
+                         " bytes of low memory it is given");
+    }
+    const std::uint64_t low_end = low_ram_end(map);
     const std::uint64_t init_size = get<std::uint32_t>(kernel, zero_page::init_size);
-    const std::uint64_t kernel_end = Layout::kKernelAddress + std::max<std::uint64_t>(init_size, kernel.size());
-    if (kernel_end > memory.low_memory_end()) {
-        throw ImageError("guest RAM too small for the kernel (it needs " + std::to_string(kernel_end >> 20) +
+    plan.kernel_end = Layout::kKernelAddress + std::max<std::uint64_t>(init_size, kernel.size());
+    if (plan.kernel_end > low_end) {
+        throw ImageError("guest RAM too small for the kernel (it needs " + std::to_string(plan.kernel_end >> 20) +
                          " MiB below 2 GiB)");
     }
+    if (initrd_size) {
+        const std::uint64_t limit =
+            std::min<std::uint64_t>(get<std::uint32_t>(kernel, zero_page::initrd_addr_max) + 1ull, low_end);
+        const std::uint64_t size = *initrd_size;
+        if (size == 0 || size > limit || ((limit - size) & ~0xFFFull) < plan.kernel_end) {
+            throw ImageError("the initrd does not fit in guest RAM below the kernel's limit");
+        }
+        plan.initrd_at = (limit - size) & ~0xFFFull;
+    }
+    return plan;
+}
 
-    write_or_throw(memory, Layout::kKernelAddress, kernel.data() + setup_size, kernel.size() - setup_size,
+std::optional<std::uint64_t> size_of(const std::optional<std::span<const std::uint8_t>>& initrd) {
+    return initrd ? std::optional<std::uint64_t>(initrd->size()) : std::nullopt;
+}
+
+}  // namespace
+
+void check_bzimage(std::span<const std::uint8_t> kernel, std::optional<std::span<const std::uint8_t>> initrd,
+                   const std::string& command_line, std::uint64_t memory_size) {
+    (void)plan_bzimage(kernel, size_of(initrd), command_line, GuestMemory::memory_map_for(memory_size));
+}
+
+acrn_regs load_bzimage(std::span<const std::uint8_t> kernel, std::optional<std::span<const std::uint8_t>> initrd,
+                       const std::string& command_line, const GuestMemory& memory) {
+    using Layout = BzImageLayout;
+    const BzImagePlan plan = plan_bzimage(kernel, size_of(initrd), command_line, memory.memory_map());
+    write_or_throw(memory, Layout::kKernelAddress, kernel.data() + plan.setup_size, kernel.size() - plan.setup_size,
                    "the kernel");
 
     std::vector<std::uint8_t> page(4096, 0);
@@ -134,17 +187,9 @@ acrn_regs load_bzimage(std::span<const std::uint8_t> kernel, std::optional<std::
                    "the command line");
 
     if (initrd) {
-        const std::uint64_t limit =
-            std::min<std::uint64_t>(get<std::uint32_t>(kernel, zero_page::initrd_addr_max) + 1ull,
-                                    memory.low_memory_end());
-        const std::uint64_t size = initrd->size();
-        if (size == 0 || size > limit || ((limit - size) & ~0xFFFull) < kernel_end) {
-            throw ImageError("the initrd does not fit in guest RAM below the kernel's limit");
-        }
-        const std::uint64_t at = (limit - size) & ~0xFFFull;
-        write_or_throw(memory, at, initrd->data(), size, "the initrd");
-        put<std::uint32_t>(page, zero_page::ramdisk_image, static_cast<std::uint32_t>(at));
-        put<std::uint32_t>(page, zero_page::ramdisk_size, static_cast<std::uint32_t>(size));
+        write_or_throw(memory, plan.initrd_at, initrd->data(), initrd->size(), "the initrd");
+        put<std::uint32_t>(page, zero_page::ramdisk_image, static_cast<std::uint32_t>(plan.initrd_at));
+        put<std::uint32_t>(page, zero_page::ramdisk_size, static_cast<std::uint32_t>(initrd->size()));
     }
 
     std::uint8_t entries = 0;

@@ -25,7 +25,16 @@ struct BzImageLayout {
     static constexpr std::uint64_t kKernelAddress = 0x100000;
 };
 
-// Throws ImageError saying what is wrong with the kernel or initrd.
+// Checks everything load_bzimage checks (header, protocol, 64-bit entry,
+// command line length and room, kernel and initrd placement) for a VM of
+// `memory_size` bytes, without any guest memory, so that acrn-dm can refuse
+// a bad image before a VM exists. Throws as load_bzimage does, and
+// std::invalid_argument for a memory size GuestMemory would refuse.
+void check_bzimage(std::span<const std::uint8_t> kernel, std::optional<std::span<const std::uint8_t>> initrd,
+                   const std::string& command_line, std::uint64_t memory_size);
+
+// Throws ImageError saying what is wrong with the kernel or initrd, before
+// anything is written to guest memory.
 [[nodiscard]] acrn_regs load_bzimage(std::span<const std::uint8_t> kernel,
                                      std::optional<std::span<const std::uint8_t>> initrd,
                                      const std::string& command_line, const GuestMemory& memory);

@@ -2,6 +2,7 @@
 
 #include <elf.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <vector>
@@ -84,37 +85,105 @@ void check_multiboot_header(std::span<const std::uint8_t> image) {
     throw ImageError("no multiboot header in the first 8 KiB: not a multiboot kernel");
 }
 
-void load_segments(std::span<const std::uint8_t> image, const Elf32_Ehdr& elf, const GuestMemory& memory) {
+std::string hex(std::uint64_t value) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string text;
+    do {
+        text.insert(text.begin(), kDigits[value & 0xF]);
+        value >>= 4;
+    } while (value != 0);
+    return "0x" + text;
+}
+
+bool inside_usable_ram(std::uint64_t base, std::uint64_t size, const std::vector<GuestMemory::MapEntry>& map) {
+    return std::any_of(map.begin(), map.end(), [&](const GuestMemory::MapEntry& entry) {
+        return entry.type == GuestMemory::MapEntry::ram && base >= entry.base && base - entry.base <= entry.size &&
+               size <= entry.size - (base - entry.base);
+    });
+}
+
+struct Segment {
+    std::uint64_t file_offset;
+    std::uint64_t file_size;
+    std::uint64_t address;
+    std::uint64_t memory_size;
+};
+
+// Everything that can be known about the image without guest memory: the
+// segments to copy, each checked against the memory map, and the entry.
+struct LoadPlan {
+    std::vector<Segment> segments;
+    std::uint32_t entry;
+};
+
+std::vector<Segment> plan_segments(std::span<const std::uint8_t> image, const Elf32_Ehdr& elf,
+                                   const std::vector<GuestMemory::MapEntry>& map) {
     if (elf.e_phentsize != sizeof(Elf32_Phdr) || elf.e_phnum == 0) {
         throw ImageError("ELF has no usable program headers");
     }
-    unsigned loaded = 0;
+    std::vector<Segment> segments;
     for (unsigned i = 0; i < elf.e_phnum; ++i) {
         const auto ph = read_struct<Elf32_Phdr>(image, elf.e_phoff + std::uint64_t{i} * sizeof(Elf32_Phdr),
                                                 "a program header");
         if (ph.p_type != PT_LOAD || ph.p_memsz == 0) {
             continue;
         }
+        const std::string segment = "ELF segment " + std::to_string(i);
         if (ph.p_filesz > ph.p_memsz) {
-            throw ImageError("ELF segment " + std::to_string(i) + " has more file bytes than memory bytes");
+            throw ImageError(segment + " has more file bytes than memory bytes");
         }
         if (ph.p_offset > image.size() || ph.p_filesz > image.size() - ph.p_offset) {
-            throw ImageError("ELF segment " + std::to_string(i) + " lies beyond the end of the file");
+            throw ImageError(segment + " lies beyond the end of the file");
         }
         if (ph.p_paddr < GuestMemory::kConventionalMemoryEnd) {
-            throw ImageError("ELF segment " + std::to_string(i) + " would overwrite low memory (below 640 KiB)");
+            throw ImageError(segment + " would overwrite low memory (below 640 KiB)");
         }
-        auto target = memory.span(ph.p_paddr, ph.p_memsz);
-        if (target.size() != ph.p_memsz) {
-            throw ImageError("ELF segment " + std::to_string(i) + " does not fit in guest RAM (at " +
-                             std::to_string(ph.p_paddr) + ", " + std::to_string(ph.p_memsz) + " bytes)");
+        const std::uint64_t end = std::uint64_t{ph.p_paddr} + ph.p_memsz;
+        if (!inside_usable_ram(ph.p_paddr, ph.p_memsz, map)) {
+            throw ImageError(segment + " at [" + hex(ph.p_paddr) + ", " + hex(end) +
+                             ") is not in usable guest RAM (the memory map has it reserved, or there is no RAM there)");
         }
-        std::memcpy(target.data(), image.data() + ph.p_offset, ph.p_filesz);
-        std::memset(target.data() + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
-        ++loaded;
+        segments.push_back({ph.p_offset, ph.p_filesz, ph.p_paddr, ph.p_memsz});
     }
-    if (loaded == 0) {
+    if (segments.empty()) {
         throw ImageError("ELF has no loadable segment");
+    }
+    return segments;
+}
+
+LoadPlan plan_load(std::span<const std::uint8_t> image, const std::string& command_line,
+                   const std::vector<GuestMemory::MapEntry>& map) {
+    const auto elf = read_struct<Elf32_Ehdr>(image, 0, "the ELF header");
+    if (std::memcmp(elf.e_ident, ELFMAG, SELFMAG) != 0) {
+        throw ImageError("not an ELF file");
+    }
+    if (elf.e_ident[EI_CLASS] != ELFCLASS32 || elf.e_ident[EI_DATA] != ELFDATA2LSB || elf.e_machine != EM_386) {
+        throw ImageError("not a 32-bit little-endian x86 ELF (multiboot kernels are ELF32)");
+    }
+    if (elf.e_type != ET_EXEC) {
+        throw ImageError("not an executable ELF");
+    }
+    check_multiboot_header(image);
+    if (command_line.size() >= MultibootInfoLayout::kMaxCommandLine) {
+        throw ImageError("command line longer than " + std::to_string(MultibootInfoLayout::kMaxCommandLine - 1) +
+                         " characters");
+    }
+    LoadPlan plan{plan_segments(image, elf, map), elf.e_entry};
+    if (!inside_usable_ram(elf.e_entry, 1, map)) {
+        throw ImageError("ELF entry point " + hex(elf.e_entry) + " is outside guest RAM");
+    }
+    return plan;
+}
+
+void load_segments(std::span<const std::uint8_t> image, const std::vector<Segment>& segments,
+                   const GuestMemory& memory) {
+    for (const Segment& segment : segments) {
+        auto target = memory.span(segment.address, segment.memory_size);
+        if (target.size() != segment.memory_size) {
+            throw ImageError("ELF segment at " + hex(segment.address) + " does not fit in guest RAM");
+        }
+        std::memcpy(target.data(), image.data() + segment.file_offset, segment.file_size);
+        std::memset(target.data() + segment.file_size, 0, segment.memory_size - segment.file_size);
     }
 }
 
@@ -167,30 +236,22 @@ void write_boot_gdt(const GuestMemory& memory) {
 
 }  // namespace
 
+void check_multiboot_elf(std::span<const std::uint8_t> image, const std::string& command_line,
+                         std::uint64_t memory_size) {
+    (void)plan_load(image, command_line, GuestMemory::memory_map_for(memory_size));
+}
+
 acrn_regs load_multiboot_elf(std::span<const std::uint8_t> image, const std::string& command_line,
                              const GuestMemory& memory) {
-    const auto elf = read_struct<Elf32_Ehdr>(image, 0, "the ELF header");
-    if (std::memcmp(elf.e_ident, ELFMAG, SELFMAG) != 0) {
-        throw ImageError("not an ELF file");
-    }
-    if (elf.e_ident[EI_CLASS] != ELFCLASS32 || elf.e_ident[EI_DATA] != ELFDATA2LSB || elf.e_machine != EM_386) {
-        throw ImageError("not a 32-bit little-endian x86 ELF (multiboot kernels are ELF32)");
-    }
-    if (elf.e_type != ET_EXEC) {
-        throw ImageError("not an executable ELF");
-    }
-    check_multiboot_header(image);
-    load_segments(image, elf, memory);
+    const LoadPlan plan = plan_load(image, command_line, memory.memory_map());
+    load_segments(image, plan.segments, memory);
     const std::uint32_t info_address = write_boot_information(command_line, memory);
     write_boot_gdt(memory);
-    if (memory.span(elf.e_entry, 1).empty()) {
-        throw ImageError("ELF entry point is outside guest RAM");
-    }
 
     acrn_regs regs{};
     regs.gprs.rax = kMultibootBootloaderMagic;
     regs.gprs.rbx = info_address;
-    regs.rip = elf.e_entry;
+    regs.rip = plan.entry;
     regs.rflags = 0x2;
     regs.cr0 = 0x1 | 0x10;  // PE, ET; paging off
     regs.cs_sel = kCodeSelector;

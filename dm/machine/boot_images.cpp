@@ -36,14 +36,26 @@ BootImages read_boot_images(const DmOptions& options) {
     BootImages images;
     if (options.kernel) {
         images.kernel = read_image_file(*options.kernel, "-k", kExitKernel);
+        std::optional<std::span<const std::uint8_t>> initrd;
         if (options.initrd) {
             images.initrd = read_image_file(*options.initrd, "-r", kExitInitrd);
+            initrd = std::span<const std::uint8_t>(images.initrd);
+        }
+        try {
+            check_bzimage(images.kernel, initrd, options.bootargs.value_or(""), options.memory_bytes);
+        } catch (const ImageError& error) {
+            throw StartupError(kExitKernel, "-k " + *options.kernel + ": " + error.what());
         }
     } else if (options.elf_image) {
         if (options.initrd) {
             throw StartupError(kExitFailure, "-r: an initrd needs a Linux kernel given with -k");
         }
         images.kernel = read_image_file(*options.elf_image, "-E", kExitFailure);
+        try {
+            check_multiboot_elf(images.kernel, options.bootargs.value_or(""), options.memory_bytes);
+        } catch (const ImageError& error) {
+            throw StartupError(kExitFailure, "-E " + *options.elf_image + ": " + error.what());
+        }
     } else {
         throw StartupError(kExitFailure,
                            "nothing to boot: give a Linux bzImage with -k <file> or a multiboot ELF with -E <file>");

@@ -18,8 +18,10 @@ struct BootImages {
     std::vector<std::uint8_t> initrd;
 };
 
-// Throws StartupError naming the option and file (ACRN's statuses: 10 for
-// -k, 11 for -r). As in ACRN, -k takes precedence over -E.
+// Reads and checks the images completely (they fit the guest's RAM and
+// leave the firmware area alone) without touching guest memory. Throws
+// StartupError naming the option and file (ACRN's statuses: 10 for -k, 11
+// for -r). As in ACRN, -k takes precedence over -E.
 [[nodiscard]] BootImages read_boot_images(const DmOptions& options);
 
 // Loads the images; returns the boot vCPU's registers. Throws StartupError.

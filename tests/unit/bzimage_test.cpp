@@ -112,6 +112,39 @@ TEST(BzImageTest, RejectsWhatCannotBeBooted) {
                  ImageError);
 }
 
+// A kernel may claim to accept a command line longer than the room between
+// 0x20000 and the EBDA; the rest would run over the ACPI tables at 0xE0000.
+TEST(BzImageTest, RefusesACommandLineThatWouldReachTheFirmwareArea) {
+    GuestMemory memory(128ull << 20);
+    auto generous = make_bzimage();
+    const std::uint32_t unlimited = 0xFFFF'FFFF;
+    std::memcpy(&generous[0x238], &unlimited, 4);
+    const std::uint8_t marker[4] = {'R', 'S', 'D', ' '};
+    ASSERT_TRUE(memory.write(0xE0000, marker, sizeof(marker)));
+    const std::string longest(0x9FC00 - BzImageLayout::kCommandLineAddress - 1, 'a');
+    EXPECT_NO_THROW((void)load_bzimage(generous, std::nullopt, longest, memory));
+    const std::string too_long(0xE0000 - BzImageLayout::kCommandLineAddress + 16, 'a');
+    EXPECT_THROW((void)load_bzimage(generous, std::nullopt, too_long, memory), ImageError);
+    std::uint8_t seen[4] = {};
+    ASSERT_TRUE(memory.read(0xE0000, seen, sizeof(seen)));
+    EXPECT_EQ(std::memcmp(seen, marker, sizeof(seen)), 0);
+}
+
+TEST(BzImageTest, ChecksAnImageWithoutGuestMemory) {
+    const std::vector<std::uint8_t> initrd(100000, 0x5A);
+    EXPECT_NO_THROW(
+        check_bzimage(make_bzimage(), std::span<const std::uint8_t>(initrd), "console=ttyS0", 256ull << 20));
+    EXPECT_NO_THROW(check_bzimage(make_bzimage(), std::nullopt, "", 16ull << 20));  // 1 MiB + 8 MiB init_size fits
+    EXPECT_THROW(check_bzimage(make_bzimage(), std::nullopt, "", 8ull << 20), ImageError);  // it does not
+    EXPECT_THROW(check_bzimage(make_bzimage(0x0205), std::nullopt, "", 256ull << 20), ImageError);
+    EXPECT_THROW(check_bzimage(make_bzimage(), std::nullopt, std::string(3000, 'a'), 256ull << 20), ImageError);
+    const std::vector<std::uint8_t> huge_initrd(125ull << 20, 1);
+    EXPECT_THROW(check_bzimage(make_bzimage(), std::span<const std::uint8_t>(huge_initrd), "", 128ull << 20),
+                 ImageError);
+    EXPECT_NO_THROW(check_bzimage(make_bzimage(), std::span<const std::uint8_t>(huge_initrd), "", 256ull << 20));
+    EXPECT_THROW(check_bzimage(make_bzimage(), std::nullopt, "", 0), std::invalid_argument);
+}
+
 TEST(BzImageTest, SurvivesRandomCorruption) {
     GuestMemory memory(128ull << 20);
     const auto good = make_bzimage();
@@ -122,12 +155,21 @@ TEST(BzImageTest, SurvivesRandomCorruption) {
             seed = seed * 1103515245 + 12345;
             image[0x1F0 + (seed >> 8) % 0x80] = static_cast<std::uint8_t>(seed >> 24);
         }
+        // The check without memory and the loader agree on every image.
+        bool checked = true;
+        try {
+            check_bzimage(image, std::nullopt, "x", 128ull << 20);
+        } catch (const ImageError&) {
+            checked = false;
+        }
+        bool loaded = true;
         try {
             (void)load_bzimage(image, std::nullopt, "x", memory);
         } catch (const ImageError&) {
+            loaded = false;
         }
+        ASSERT_EQ(checked, loaded) << "round " << round;
     }
-    SUCCEED();
 }
 
 }  // namespace

@@ -163,6 +163,11 @@ TEST(CliOptions, VmName) {
     for (const char* bad : {"", "a b", "vm/1", "vm\n", "v*", ".hidden", "\xc3\xa9t\xc3\xa9"}) {
         expect_error({bad}, "vm name");
     }
+    // CLI11 would read a bracketed word as a list and strip the brackets.
+    expect_error({"[vm1]"}, "vm name", "'[vm1]'");
+    expect_error({"[vm1,vm2]"}, "vm name", "'[vm1,vm2]'");
+    expect_error({"[]"}, "vm name", "'[]'");
+    expect_error({"-m", "512M", "[vm1]"}, "vm name", "'[vm1]'");
     expect_error({"--", "-vm"}, "vm name");
     EXPECT_EQ(expect_ok({"--", "vm"}).vm_name, "vm");
     // argv without arguments, or none at all.

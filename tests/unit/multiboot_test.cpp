@@ -108,6 +108,55 @@ TEST(MultibootTest, RejectsWhatCannotBeBooted) {
     EXPECT_THROW((void)load_multiboot_elf(make_image(), std::string(4096, 'a'), memory), ImageError);
 }
 
+std::string load_error(std::span<const std::uint8_t> image, const GuestMemory& memory) {
+    try {
+        (void)load_multiboot_elf(image, "", memory);
+    } catch (const ImageError& error) {
+        return error.what();
+    }
+    return "loaded";
+}
+
+// The memory map reports [0x9FC00, 1 MiB) reserved, and the ACPI tables are
+// already at 0xE0000 when the image is loaded: no segment may land there.
+TEST(MultibootTest, RefusesSegmentsInTheReservedHoleBelow1MiB) {
+    GuestMemory memory(16 << 20);
+    const std::uint8_t rsdp_marker[8] = {'R', 'S', 'D', ' ', 'P', 'T', 'R', ' '};
+    ASSERT_TRUE(memory.write(0xE0000, rsdp_marker, sizeof(rsdp_marker)));
+    for (const std::uint32_t at : {0x9FC00u, 0xA0000u, 0xE0000u, 0xFF000u /* into RAM at 1 MiB */}) {
+        const std::string error = load_error(make_image(at), memory);
+        EXPECT_NE(error.find("segment 0"), std::string::npos) << std::hex << at << ": " << error;
+        EXPECT_NE(error.find("reserved"), std::string::npos) << std::hex << at << ": " << error;
+    }
+    std::uint8_t seen[8] = {};
+    ASSERT_TRUE(memory.read(0xE0000, seen, sizeof(seen)));
+    EXPECT_EQ(std::memcmp(seen, rsdp_marker, sizeof(seen)), 0);
+}
+
+std::string check_error(std::span<const std::uint8_t> image, std::uint64_t memory_size,
+                        const std::string& command_line = "") {
+    try {
+        check_multiboot_elf(image, command_line, memory_size);
+    } catch (const ImageError& error) {
+        return error.what();
+    }
+    return "fine";
+}
+
+TEST(MultibootTest, ChecksAnImageWithoutGuestMemory) {
+    EXPECT_EQ(check_error(make_image(), 16 << 20), "fine");
+    EXPECT_NE(check_error(make_image(0x9FC00), 16 << 20).find("segment 0"), std::string::npos);
+    EXPECT_NE(check_error(make_image(0x1000), 16 << 20).find("low memory"), std::string::npos);
+    EXPECT_NE(check_error(make_image(64 << 20), 16 << 20).find("segment 0"), std::string::npos);
+    EXPECT_EQ(check_error(make_image(64 << 20), 128 << 20), "fine");
+    // The last byte of low RAM, and a segment that would run over it.
+    EXPECT_EQ(check_error(make_image((16 << 20) - 0x2000), 16 << 20), "fine");
+    EXPECT_NE(check_error(make_image((16 << 20) - 0x1000), 16 << 20).find("segment 0"), std::string::npos);
+    EXPECT_NE(check_error(make_image(), 16 << 20, std::string(4096, 'a')).find("command line"), std::string::npos);
+    EXPECT_NE(check_error({}, 16 << 20).find("truncated"), std::string::npos);
+    EXPECT_THROW(check_multiboot_elf(make_image(), "", 0), std::invalid_argument);
+}
+
 TEST(MultibootTest, SurvivesRandomCorruption) {
     GuestMemory memory(16 << 20);
     const auto good = make_image();
@@ -118,12 +167,16 @@ TEST(MultibootTest, SurvivesRandomCorruption) {
             seed = seed * 1103515245 + 12345;
             image[(seed >> 8) % 0x100] = static_cast<std::uint8_t>(seed >> 24);
         }
+        // The check without memory and the loader agree on every image.
+        const bool checked = check_error(image, 16 << 20, "x") == "fine";
+        bool loaded = true;
         try {
             (void)load_multiboot_elf(image, "x", memory);
         } catch (const ImageError&) {
+            loaded = false;
         }
+        ASSERT_EQ(checked, loaded) << "round " << round;
     }
-    SUCCEED();
 }
 
 }  // namespace

@@ -113,6 +113,25 @@ TEST_F(UartTest, LoopbackReturnsWhatIsSentAndWiresModemLines) {
     EXPECT_EQ(in(6) & 0xF0, 0x30);  // CTS, DSR
 }
 
+// Linux's 8250 driver probes with MCR=0x1A (loopback, OUT2, RTS) and then
+// writes 0x0B; input that came in meanwhile must reach the guest then.
+TEST_F(UartTest, InputThatArrivedDuringLoopbackIsDeliveredWhenLoopbackEnds) {
+    out(2, 0x01);
+    out(1, 0x01);
+    out(4, 0x1A);
+    feed("hi");
+    EXPECT_EQ(in(5) & 0x01, 0x00);  // loopback disconnects the input
+    EXPECT_FALSE(interrupts_.level);
+    out(4, 0x0B);
+    EXPECT_EQ(in(5) & 0x01, 0x01);
+    EXPECT_TRUE(interrupts_.level);
+    EXPECT_EQ(in(2) & 0x0F, 0x04);
+    EXPECT_EQ(in(0), 'h');
+    EXPECT_EQ(in(0), 'i');
+    EXPECT_EQ(in(5) & 0x01, 0x00);
+    EXPECT_FALSE(interrupts_.level);
+}
+
 TEST_F(UartTest, ScratchAndWideAccesses) {
     out(7, 0x5A);
     EXPECT_EQ(in(7), 0x5A);
