@@ -94,6 +94,9 @@ public:
     // Copies; false (and nothing copied) unless all of [gpa, gpa + length)
     // is RAM. Zero bytes always succeed.
     [[nodiscard]] bool read(std::uint64_t gpa, void* out, std::uint64_t length) const noexcept {
+        if (length == 0) {
+            return true;  // an empty span has no data pointer to copy from
+        }
         auto bytes = span(gpa, length);
         if (bytes.size() != length) {
             return false;
@@ -102,6 +105,9 @@ public:
         return true;
     }
     [[nodiscard]] bool write(std::uint64_t gpa, const void* in, std::uint64_t length) const noexcept {
+        if (length == 0) {
+            return true;
+        }
         auto bytes = span(gpa, length);
         if (bytes.size() != length) {
             return false;
