@@ -51,6 +51,18 @@ std::shared_ptr<Vm> Hypervisor::find_vm(std::uint64_t vmid) {
     return found->second;
 }
 
+Hypervisor::RequestFinisher Hypervisor::request_finisher(std::uint16_t vmid) {
+    const std::shared_ptr<Vm> vm = find_vm(vmid);
+    if (!vm) {
+        return {};
+    }
+    // A weak reference: the relay's copy must not keep a destroyed VM alive.
+    return [weak = std::weak_ptr<Vm>(vm)](std::uint32_t vcpu) {
+        const std::shared_ptr<Vm> target = weak.lock();
+        return target ? target->notify_request_finish(vcpu) : -EINVAL;
+    };
+}
+
 long Hypervisor::hypercall(std::uint64_t id, std::uint64_t param1, std::uint64_t param2) noexcept {
     try {
         switch (id) {

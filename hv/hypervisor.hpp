@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,6 +36,13 @@ public:
     // returns an irqfd id (> 0) or -errno; remove_irqfd 0 or -errno.
     [[nodiscard]] long add_irqfd(std::uint16_t vmid, const IrqfdRequest& request) noexcept;
     [[nodiscard]] long remove_irqfd(std::uint16_t vmid, int irqfd_id) noexcept;
+
+    // Hosted mode's in-process HC_NOTIFY_REQUEST_FINISH: bound to one VM,
+    // so completing a request skips the hypercall dispatch and the VM
+    // lookup. Empty if there is no such VM; once the VM is destroyed the
+    // callable returns -EINVAL, as the hypercall would.
+    using RequestFinisher = std::function<int(std::uint32_t vcpu)>;
+    [[nodiscard]] RequestFinisher request_finisher(std::uint16_t vmid);
 
     static constexpr std::uint16_t kMaxVcpusPerVm = ACRN_IO_REQUEST_MAX;
 

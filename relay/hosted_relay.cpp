@@ -117,6 +117,7 @@ public:
     long hypercall(std::uint64_t id, std::uint64_t param1, std::uint64_t param2) {
         return hypervisor_.hypercall(id, param1, param2);
     }
+    hv::Hypervisor::RequestFinisher request_finisher(std::uint16_t vmid) { return hypervisor_.request_finisher(vmid); }
     long add_irqfd(std::uint16_t vmid, const hv::IrqfdRequest& request) {
         return hypervisor_.add_irqfd(vmid, request);
     }
@@ -167,11 +168,13 @@ int HostedVm::create_vm(acrn_vm_creation& creation) {
         return static_cast<int>(rc);
     }
     vmid_ = creation.vmid;
-    auto relay = relay_;
-    const std::uint16_t vmid = vmid_;
-    auto dispatcher = std::make_shared<IoreqDispatcher>(creation.vcpu_num, [relay, vmid](std::uint32_t vcpu) {
-        return static_cast<int>(relay->hypercall(HC_NOTIFY_REQUEST_FINISH, vmid, vcpu));
-    });
+    // In-process, completion goes straight to the VM: what the hypercall
+    // would do, without its dispatch and VM lookup on every request.
+    hv::Hypervisor::RequestFinisher finisher = relay_->request_finisher(vmid_);
+    if (!finisher) {
+        return -EINVAL;
+    }
+    auto dispatcher = std::make_shared<IoreqDispatcher>(creation.vcpu_num, std::move(finisher));
     dispatcher->set_buffer(ioreq_page);
     if ((creation.vm_flag & ACRN_GUEST_FLAG_IO_COMPLETION_POLLING) != 0) {
         dispatcher->set_attach_poll(kPollingVmAttachPoll);

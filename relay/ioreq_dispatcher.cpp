@@ -1,5 +1,9 @@
 #include "relay/ioreq_dispatcher.hpp"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -21,6 +25,17 @@ AccessSpan access_span(const acrn_io_request& request) {
     const std::uint64_t size = pio.size == 0 ? 1 : pio.size;
     return {pio.address, pio.address + size - 1};
 }
+
+// The wake word's futex. A plain FUTEX_WAIT rather than std::atomic::wait:
+// that one spins and yields before it sleeps, which on a host with few CPUs
+// takes the CPU the vCPU thread needs to hand us the next request.
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) {
+    (void)::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+}
+void futex_wake(std::atomic<std::uint32_t>& word, int count) {
+    (void)::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, count, nullptr, nullptr, 0);
+}
+static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
 
 void fill_read_with_ones(acrn_io_request& request) {
     if (request.type == ACRN_IOREQ_TYPE_MMIO) {
@@ -75,15 +90,12 @@ void IoreqDispatcher::deliver(std::uint32_t vcpu, acrn_io_request& request) {
 
     std::shared_ptr<InRelayClient> in_relay;
     std::shared_lock<std::shared_mutex> in_relay_running;
-    std::shared_ptr<DefaultClient> client;
-    {
+    if (range_client_count_.load(std::memory_order_acquire) != 0) {
         std::lock_guard lock(clients_mutex_);
         in_relay = match_range(request);
         if (in_relay) {
             // Taken before the client can be unlinked, so its removal waits for us.
             in_relay_running = std::shared_lock(in_relay->running);
-        } else {
-            client = default_client_;
         }
     }
 
@@ -96,7 +108,7 @@ void IoreqDispatcher::deliver(std::uint32_t vcpu, acrn_io_request& request) {
         }
         return;
     }
-    if (!client) {
+    if ((default_client_word_.load(std::memory_order_acquire) & kNoClient) != 0) {
         // Nobody to serve it: answer as an absent device would, rather than
         // leave the vCPU waiting forever.
         static RateLimiter limiter;
@@ -115,63 +127,63 @@ void IoreqDispatcher::deliver(std::uint32_t vcpu, acrn_io_request& request) {
     if (!slot.begin_processing()) {
         return;
     }
-    {
-        std::lock_guard lock(client->mutex);
-        client->pending_vcpus |= 1u << vcpu;
-    }
-    client->wake.notify_one();
+    wake_default_client(default_client_word_.fetch_or(1u << vcpu, std::memory_order_acq_rel), false);
 }
 
-std::shared_ptr<IoreqDispatcher::DefaultClient> IoreqDispatcher::current_default_client() {
-    std::lock_guard lock(clients_mutex_);
-    return default_client_;
+void IoreqDispatcher::wake_default_client(std::uint32_t word_before, bool all) {
+    if ((word_before & kSleeping) == 0) {
+        return;  // awake: it sees the word before it would sleep
+    }
+    default_client_word_.fetch_and(~kSleeping, std::memory_order_acq_rel);
+    futex_wake(default_client_word_, all ? INT32_MAX : 1);
 }
 
 int IoreqDispatcher::create_default_client() {
-    std::lock_guard lock(clients_mutex_);
-    if (default_client_) {
-        return -EEXIST;
+    std::uint32_t word = default_client_word_.load(std::memory_order_acquire);
+    while ((word & kNoClient) != 0) {
+        // Bits a destroyed client left behind belong to requests the VM's
+        // reset or destruction has answered.
+        if (default_client_word_.compare_exchange_weak(word, 0, std::memory_order_acq_rel)) {
+            return 0;
+        }
     }
-    default_client_ = std::make_shared<DefaultClient>();
-    return 0;
+    return -EEXIST;
 }
 
 int IoreqDispatcher::attach_default_client() {
-    const std::shared_ptr<DefaultClient> client = current_default_client();
-    if (!client) {
-        return -ENODEV;
-    }
-    if (attach_poll_.count() > 0) {
+    const auto waiting = [](std::uint32_t word) { return (word & kPendingMask) != 0; };
+    std::uint32_t word = default_client_word_.load(std::memory_order_acquire);
+    if (attach_poll_.count() > 0 && (word & kNoClient) == 0) {
         const auto deadline = std::chrono::steady_clock::now() + attach_poll_;
         unsigned rounds = 0;
-        while (client->pending_vcpus.load(std::memory_order_acquire) == 0) {
+        while (!waiting(word) && (word & kNoClient) == 0) {
             __builtin_ia32_pause();
             // Reading the clock costs more than a pause; look at it now and then.
             if ((++rounds & 0x3F) == 0 && std::chrono::steady_clock::now() >= deadline) {
                 break;
             }
+            word = default_client_word_.load(std::memory_order_acquire);
         }
     }
-    std::unique_lock lock(client->mutex);
-    client->wake.wait(lock, [&] { return client->pending_vcpus.load() != 0 || client->destroying; });
-    return client->destroying ? -ENODEV : 0;
+    while (!waiting(word) && (word & kNoClient) == 0) {
+        // Say we sleep, then sleep unless the word changed since: a
+        // delivery in between makes FUTEX_WAIT return at once.
+        if ((word & kSleeping) == 0 &&
+            !default_client_word_.compare_exchange_weak(word, word | kSleeping, std::memory_order_acq_rel)) {
+            continue;  // `word` was reloaded
+        }
+        futex_wait(default_client_word_, word | kSleeping);
+        word = default_client_word_.load(std::memory_order_acquire);
+    }
+    return (word & kNoClient) != 0 ? -ENODEV : 0;
 }
 
 int IoreqDispatcher::destroy_default_client() {
-    std::shared_ptr<DefaultClient> client;
-    {
-        std::lock_guard lock(clients_mutex_);
-        client = std::move(default_client_);
-        default_client_.reset();
-    }
-    if (!client) {
+    const std::uint32_t before = default_client_word_.fetch_or(kNoClient, std::memory_order_acq_rel);
+    if ((before & kNoClient) != 0) {
         return -ENODEV;
     }
-    {
-        std::lock_guard lock(client->mutex);
-        client->destroying = true;
-    }
-    client->wake.notify_all();
+    wake_default_client(before, true);
     return 0;
 }
 
@@ -180,11 +192,7 @@ int IoreqDispatcher::notify_finish(std::uint32_t vcpu) {
     if (page == nullptr || vcpu >= vcpu_count_ || vcpu >= ACRN_IO_REQUEST_MAX) {
         return -EINVAL;
     }
-    const std::shared_ptr<DefaultClient> client = current_default_client();
-    if (client) {
-        std::lock_guard lock(client->mutex);
-        client->pending_vcpus &= ~(1u << vcpu);
-    }
+    default_client_word_.fetch_and(~(1u << vcpu), std::memory_order_acq_rel);
     return complete(vcpu, page->req_slot[vcpu]);
 }
 
@@ -212,11 +220,7 @@ int IoreqDispatcher::clear_requests() {
             }
         }
     }
-    const std::shared_ptr<DefaultClient> client = current_default_client();
-    if (client) {
-        std::lock_guard lock(client->mutex);
-        client->pending_vcpus = 0;
-    }
+    default_client_word_.fetch_and(kNoClient | kSleeping, std::memory_order_acq_rel);
     clearing_.store(false, std::memory_order_release);
     return 0;
 }
@@ -246,6 +250,7 @@ int IoreqDispatcher::add_in_relay_client(std::string name, std::vector<IoRange> 
     client->ranges = std::move(ranges);
     client->handler = std::move(handler);
     range_clients_.push_front(std::move(client));
+    range_client_count_.store(range_clients_.size(), std::memory_order_release);
     return id;
 }
 
@@ -260,6 +265,7 @@ void IoreqDispatcher::remove_in_relay_client(int id) {
         }
         removed = std::move(*found);
         range_clients_.erase(found);
+        range_client_count_.store(range_clients_.size(), std::memory_order_release);
     }
     // Unlinked: no new request finds it. Wait out a handler still running.
     std::unique_lock running(removed->running);

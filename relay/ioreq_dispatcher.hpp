@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -68,12 +67,16 @@ public:
     void remove_in_relay_client(int id);
 
 private:
-    struct DefaultClient {
-        std::mutex mutex;
-        std::condition_variable wake;
-        std::atomic<std::uint32_t> pending_vcpus{0};  // bit per vCPU; changed under `mutex`
-        bool destroying = false;
-    };
+    // The default client's wake word: a bit per vCPU whose request waits
+    // for the client, kSleeping while the client sleeps on the word (a
+    // futex), and kNoClient while there is none (not created yet, or
+    // destroyed: attach returns -ENODEV). One atomic word, so that the hot
+    // path takes no lock: delivery sets a bit and makes the futex call only
+    // if the client sleeps; notify-finish clears the bit.
+    static constexpr std::uint32_t kNoClient = 1u << 31;
+    static constexpr std::uint32_t kSleeping = 1u << 30;
+    static constexpr std::uint32_t kPendingMask = kSleeping - 1;
+    void wake_default_client(std::uint32_t word_before, bool all);
     struct InRelayClient {
         int id;
         std::string name;
@@ -83,7 +86,6 @@ private:
         std::shared_mutex running;
     };
 
-    [[nodiscard]] std::shared_ptr<DefaultClient> current_default_client();
     void deliver(std::uint32_t vcpu, acrn_io_request& request);
     [[nodiscard]] std::shared_ptr<InRelayClient> match_range(const acrn_io_request& request) const;
     int complete(std::uint32_t vcpu, acrn_io_request& request);
@@ -98,9 +100,11 @@ private:
     mutable std::mutex fatal_mutex_;
     std::optional<std::string> fatal_reason_;
 
-    std::mutex clients_mutex_;  // guards the two members below; never held while waking
-    std::shared_ptr<DefaultClient> default_client_;
+    std::atomic<std::uint32_t> default_client_word_{kNoClient};
+
+    std::mutex clients_mutex_;  // guards the members below; never held while waking
     std::list<std::shared_ptr<InRelayClient>> range_clients_;  // newest first
+    std::atomic<std::size_t> range_client_count_{0};  // read without the lock: none means no range to match
     int next_client_id_ = 1;
 };
 
