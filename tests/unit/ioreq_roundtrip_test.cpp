@@ -15,6 +15,7 @@
 #include "hv/ioreq_channel.hpp"
 #include "relay/ioreq_dispatcher.hpp"
 #include "tests/support/ioreq_rig.hpp"
+#include "tests/support/production_ioreq_rig.hpp"
 
 namespace acrn {
 namespace {
@@ -150,3 +151,22 @@ TEST(IoreqSlotTest, TransitionsOnlyFromTheirPredecessor) {
 
 }  // namespace
 }  // namespace acrn
+
+// The same path with acrn-dm's own ioreq loop and buses serving the
+// requests (what bench_ioreq_path times): every answer belongs to its request.
+namespace acrn::testing {
+namespace {
+
+TEST(ProductionIoreqPathTest, EveryAnswerMatchesItsRequestInBothModes) {
+    for (const hv::CompletionMode mode : {hv::CompletionMode::notification, hv::CompletionMode::polling}) {
+        ProductionIoreqRig rig(mode, 1, mode == hv::CompletionMode::polling ? std::chrono::microseconds(200)
+                                                                              : std::chrono::microseconds(0));
+        for (std::uint32_t tag = 0; tag < 20'000; ++tag) {
+            ASSERT_TRUE(rig.write_then_read(0, tag * 7919u)) << tag;
+        }
+        EXPECT_EQ(rig.served(), 40'000u);
+    }
+}
+
+}  // namespace
+}  // namespace acrn::testing
