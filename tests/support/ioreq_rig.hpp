@@ -15,6 +15,7 @@
 #include "abi/acrn/ioreq_slot.hpp"
 #include "hv/ioreq_channel.hpp"
 #include "relay/ioreq_dispatcher.hpp"
+#include "tests/support/dispatcher_hsm.hpp"
 
 namespace acrn::testing {
 
@@ -51,12 +52,7 @@ public:
 
     // One port read from `vcpu`; true if it came back with the right answer.
     bool port_read(std::uint32_t vcpu, std::uint16_t port, std::uint32_t tag) {
-        acrn_io_request request{};
-        request.type = ACRN_IOREQ_TYPE_PORTIO;
-        request.reqs.pio_request.direction = ACRN_IOREQ_DIR_READ;
-        request.reqs.pio_request.address = port;
-        request.reqs.pio_request.size = 4;
-        request.reqs.pio_request.value = tag;
+        acrn_io_request request = port_request(ACRN_IOREQ_DIR_READ, port, 4, tag);
         return channel_->submit(vcpu, request) == hv::SubmitOutcome::completed &&
                request.reqs.pio_request.value == answer(port, tag);
     }

@@ -14,8 +14,8 @@
 #include "dm/io/io_buses.hpp"
 #include "dm/ioreq_loop.hpp"
 #include "hv/ioreq_channel.hpp"
-#include "relay/hsm.hpp"
 #include "relay/ioreq_dispatcher.hpp"
+#include "tests/support/dispatcher_hsm.hpp"
 
 namespace acrn::testing {
 
@@ -35,32 +35,6 @@ public:
 
 private:
     std::uint32_t last_written_[8]{};
-};
-
-// The ioreq half of the HSM interface, as the hosted relay serves it.
-class DispatcherHsm final : public Hsm {
-public:
-    explicit DispatcherHsm(relay::IoreqDispatcher& dispatcher) : dispatcher_(dispatcher) {}
-    int create_vm(acrn_vm_creation&) override { return -ENOSYS; }
-    int destroy_vm() override { return -ENOSYS; }
-    int start_vm() override { return -ENOSYS; }
-    int pause_vm() override { return -ENOSYS; }
-    int reset_vm() override { return -ENOSYS; }
-    int set_vcpu_regs(const acrn_vcpu_regs&) override { return -ENOSYS; }
-    int set_memseg(const acrn_vm_memmap&) override { return -ENOSYS; }
-    int unset_memseg(const acrn_vm_memmap&) override { return -ENOSYS; }
-    int create_ioreq_client() override { return dispatcher_.create_default_client(); }
-    int attach_ioreq_client() override { return dispatcher_.attach_default_client(); }
-    int destroy_ioreq_client() override { return dispatcher_.destroy_default_client(); }
-    int notify_request_finish(const acrn_ioreq_notify& notify) override { return dispatcher_.notify_finish(notify.vcpu); }
-    int clear_vm_ioreq() override { return dispatcher_.clear_requests(); }
-    int set_irqline(std::uint64_t) override { return -ENOSYS; }
-    int inject_msi(const acrn_msi_entry&) override { return -ENOSYS; }
-    int ioeventfd(const acrn_ioeventfd&) override { return -ENOSYS; }
-    int irqfd(const acrn_irqfd&) override { return -ENOSYS; }
-
-private:
-    relay::IoreqDispatcher& dispatcher_;
 };
 
 class ProductionIoreqRig {
@@ -100,12 +74,7 @@ public:
 
 private:
     bool submit(std::uint32_t vcpu, std::uint32_t direction, std::uint32_t value) {
-        acrn_io_request request{};
-        request.type = ACRN_IOREQ_TYPE_PORTIO;
-        request.reqs.pio_request.direction = direction;
-        request.reqs.pio_request.address = kPort;
-        request.reqs.pio_request.size = 4;
-        request.reqs.pio_request.value = value;
+        acrn_io_request request = port_request(direction, kPort, 4, value);
         if (channel_->submit(vcpu, request) != hv::SubmitOutcome::completed) {
             return false;
         }
