@@ -118,10 +118,23 @@ result() {  # result NAME OK DETAIL
     fi
 }
 
+# verify CASE CHECK OK WHY: one named check of a boot, reported by name;
+# the first that fails becomes $problem (the others still run and report).
+verify() {
+    local case=$1 check=$2 ok=$3 why=$4
+    if [ "$ok" = 1 ]; then
+        say "  $case/$check: ok"
+    else
+        say "  $case/$check: FAIL: $why"
+        [ -n "$problem" ] || problem="$check: $why"
+    fi
+}
+is() { [ "$1" = "$2" ] && echo 1 || echo 0; }
+
 # check_report NAME VCPUS MEM_MIB BOOTARGS [PCI_DEVICES]: what every boot
-# must report. Sets $problem to the first thing wrong, or "".
+# must report, each check by name. Sets $problem to the first thing wrong, or "".
 check_report() {
-    local name=$1 vcpus=$2 mem_mib=$3 bootargs=$4 pci=${5:-"0000:00:00.0 0000:00:01.0"} value host_now
+    local name=$1 vcpus=$2 mem_mib=$3 bootargs=$4 pci=${5:-"0000:00:00.0 0000:00:01.0"} value host_now ok
     problem=
     if ! wait_for "$name" "@@DMESG_PLATFORM_WARNINGS_END" 240; then
         problem="the guest did not reach /init (or stopped reporting)"
@@ -129,32 +142,32 @@ check_report() {
     fi
     host_now=$(date +%s)
     value=$(reported "$name" CPUS)
-    [ "$value" = "$vcpus" ] || { problem="guest sees $value CPUs, expected $vcpus"; return; }
+    verify "$name" cpus "$(is "$value" "$vcpus")" "guest sees $value CPUs, expected $vcpus"
     value=$(reported "$name" MEM_KB)
     # MemTotal: all of RAM less what the kernel keeps for itself (< 25 % here)
-    if [ -z "$value" ] || [ "$value" -gt $((mem_mib * 1024)) ] || [ "$value" -lt $((mem_mib * 1024 * 3 / 4)) ]; then
-        problem="guest MemTotal ${value:-?} kB is not within 75..100 % of $mem_mib MiB"
-        return
-    fi
+    ok=0
+    [ -n "$value" ] && [ "$value" -le $((mem_mib * 1024)) ] && [ "$value" -ge $((mem_mib * 1024 * 3 / 4)) ] && ok=1
+    verify "$name" memory "$ok" "guest MemTotal ${value:-?} kB is not within 75..100 % of $mem_mib MiB"
     value=$(reported "$name" CMDLINE)
-    [ "$value" = "console=ttyS0 quiet panic=-1 $bootargs" ] || { problem="guest command line is '$value'"; return; }
+    verify "$name" command_line "$(is "$value" "console=ttyS0 quiet panic=-1 $bootargs")" "guest command line is '$value'"
     value=$(reported "$name" INITRD_ID)
-    [ "$value" = "$INITRD_ID" ] || { problem="guest initrd id '$value', built '$INITRD_ID'"; return; }
+    verify "$name" initrd "$(is "$value" "$INITRD_ID")" "guest initrd id '$value', built '$INITRD_ID'"
     value=$(reported "$name" PCI_DEVICES)
-    [ "$value" = "$pci " ] || { problem="guest PCI devices '$value', expected '$pci'"; return; }
+    verify "$name" pci_devices "$(is "$value" "$pci ")" "guest PCI devices '$value', expected '$pci'"
     value=$(reported "$name" MMCONFIG)
-    [ "$value" = 1 ] || { problem="the guest does not use the ECAM (MMCONFIG in /proc/iomem: ${value:-?})"; return; }
+    verify "$name" ecam "$(is "$value" 1)" "the guest does not use the ECAM (MMCONFIG in /proc/iomem: ${value:-?})"
     value=$(reported "$name" RTC_EPOCH)
-    if [ -z "$value" ] || [ $((host_now - value)) -gt 5 ] || [ $((value - host_now)) -gt 5 ]; then
-        problem="guest clock from the RTC is ${value:-?}, host $host_now (more than 5 s apart)"
-        return
-    fi
+    ok=0
+    [ -n "$value" ] && [ $((host_now - value)) -le 5 ] && [ $((value - host_now)) -le 5 ] && ok=1
+    verify "$name" rtc "$ok" "guest clock from the RTC is ${value:-?}, host $host_now (more than 5 s apart)"
     value=$(sed -n '/^@@DMESG_PLATFORM_WARNINGS_BEGIN/,/^@@DMESG_PLATFORM_WARNINGS_END/p' "$WORK/$name.out" |
         grep -av '^@@DMESG_PLATFORM' | tr -d '\r')
-    [ -z "$value" ] || { problem="kernel warnings about the platform: $(echo "$value" | head -n 3 | tr '\n' '|')"; return; }
+    verify "$name" platform_warnings "$(is "$value" "")" \
+        "kernel warnings about the platform: $(echo "$value" | head -n 3 | tr '\n' '|')"
     value=$(reported "$name" KERNEL_WARN_SPLATS)
-    [ "$value" = 0 ] || { problem="the kernel warned (WARN splats: ${value:-?}); see its log"; return; }
-    grep -qa "@@INSMOD_FAILED" "$WORK/$name.out" && { problem="$(grep -a -m1 @@INSMOD_FAILED "$WORK/$name.out")"; return; }
+    verify "$name" warn_splats "$(is "$value" 0)" "the kernel warned (WARN splats: ${value:-?}); see its log"
+    value=$(grep -a -m1 "@@INSMOD_FAILED" "$WORK/$name.out")
+    verify "$name" modules "$(is "$value" "")" "$value"
 }
 
 # One vCPU: boot and report, type into the shell, then SIGTERM presses the

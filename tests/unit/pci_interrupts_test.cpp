@@ -211,9 +211,9 @@ TEST_F(PciInterruptsTest, AStormRaisesTheVectorTheGivenNumberOfTimesOffTheCaller
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     EXPECT_EQ(reg_read(TestDevice::kStormCount), 0u);
-    std::lock_guard lock(controller_.msi_mutex);
-    EXPECT_EQ(controller_.msis.size(), 5000u);
     EXPECT_EQ(reg_read(TestDevice::kRaised), 5000u);
+    std::lock_guard lock(controller_.msi_mutex);  // not held across device accesses
+    EXPECT_EQ(controller_.msis.size(), 5000u);
 }
 
 }  // namespace
