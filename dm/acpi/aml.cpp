@@ -4,6 +4,13 @@
 #include <string>
 
 namespace acrn::dm::acpi::aml {
+
+void append_le(Bytes& out, std::uint64_t value, int size) {
+    for (int i = 0; i < size; ++i) {
+        out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
+    }
+}
+
 namespace {
 
 // Opcodes (20.3, "AML Byte Stream Byte Values").
@@ -33,12 +40,6 @@ constexpr std::uint8_t ones = 0xFF;
 constexpr std::size_t kNameSegLength = 4;
 
 void append(Bytes& out, const Bytes& bytes) { out.insert(out.end(), bytes.begin(), bytes.end()); }
-
-void append_le(Bytes& out, std::uint64_t value, int size) {
-    for (int i = 0; i < size; ++i) {
-        out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
-    }
-}
 
 Bytes prefixed(std::uint8_t prefix, std::uint64_t value, int size) {
     Bytes out{prefix};

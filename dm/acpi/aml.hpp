@@ -13,6 +13,9 @@ namespace acrn::dm::acpi::aml {
 
 using Bytes = std::vector<std::uint8_t>;
 
+// Appends the low `size` bytes of `value`, least significant first.
+void append_le(Bytes& out, std::uint64_t value, int size);
+
 // 20.2.4: the PkgLength that precedes a body of `body_length` bytes. The
 // length it encodes counts its own bytes too, so the form (1..4 bytes)
 // depends on the total. Throws std::length_error past 2^28 - 1.

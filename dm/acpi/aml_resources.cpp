@@ -30,12 +30,6 @@ constexpr std::uint8_t kMaxFixed = 1u << 3;
 constexpr std::uint8_t kIoEntireRange = 0x03;  // _RNG: ISA and non-ISA ports
 constexpr std::uint8_t kMemoryReadWrite = 1u << 0;
 
-void append_le(Bytes& out, std::uint64_t value, int size) {
-    for (int i = 0; i < size; ++i) {
-        out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
-    }
-}
-
 // One Word/DWord/QWord Address Space Descriptor with fixed bounds, positive
 // decode, no translation and no resource source: granularity, min, max,
 // translation offset and length, each `width` bytes.

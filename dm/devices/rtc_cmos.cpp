@@ -91,7 +91,7 @@ private:
     bool hour24_;
 };
 
-void warn(const char* what, std::uint64_t value) {
+void warn_rtc(const char* what, std::uint64_t value) {
     static RateLimiter limiter;
     if (limiter.allow()) {
         log_warning("RTC: {} {:#x} ignored", what, value);
@@ -159,7 +159,7 @@ void RtcCmos::fill_memory_sizes(std::uint64_t low_memory_bytes, std::uint64_t hi
 
 std::uint64_t RtcCmos::read(const IoAccess& access) {
     if (access.size > kWidth || access.offset >= kWidth || access.offset + access.size > kWidth) {
-        warn("read of size", access.size);
+        warn_rtc("read of size", access.size);
         return all_ones(access.size);
     }
     std::lock_guard lock(mutex_);
@@ -175,7 +175,7 @@ std::uint64_t RtcCmos::read(const IoAccess& access) {
 
 void RtcCmos::write(const IoAccess& access, std::uint64_t value) {
     if (access.size > kWidth || access.offset >= kWidth || access.offset + access.size > kWidth) {
-        warn("write of size", access.size);
+        warn_rtc("write of size", access.size);
         return;
     }
     std::lock_guard lock(mutex_);
@@ -237,7 +237,7 @@ void RtcCmos::write_register(std::uint8_t index, std::uint8_t value, std::int64_
             return;
         case kRegisterB: write_register_b(value, now); return;
         case kRegisterC:
-        case kRegisterD: warn("write to read-only register", index); return;
+        case kRegisterD: warn_rtc("write to read-only register", index); return;
         default: cmos_[index] = value; return;
     }
 }

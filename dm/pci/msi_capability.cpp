@@ -8,14 +8,14 @@ namespace acrn::dm {
 namespace {
 
 // Register offsets inside the capability (64-bit layout).
-constexpr std::uint32_t kControl = 0x02;
+constexpr std::uint32_t kMsiControl = 0x02;
 constexpr std::uint32_t kAddressLow = 0x04;
 constexpr std::uint32_t kAddressHigh = 0x08;
 constexpr std::uint32_t kData = 0x0C;
 constexpr std::uint32_t kMask = 0x10;
 constexpr std::uint32_t kPending = 0x14;
 
-constexpr std::uint16_t kEnable = 1u << 0;
+constexpr std::uint16_t kMsiEnable = 1u << 0;
 constexpr unsigned kCapableShift = 1;
 constexpr unsigned kEnabledShift = 4;
 constexpr std::uint16_t kEnabledField = 0x7u << kEnabledShift;
@@ -36,9 +36,9 @@ MsiCapability::MsiCapability(std::span<std::uint8_t> config, std::span<std::uint
     }
     const auto capable = static_cast<std::uint16_t>(std::countr_zero(vectors) << kCapableShift);
     const std::uint16_t control = capable | k64BitCapable | (per_vector_mask ? kPerVectorMaskCapable : 0);
-    store(config_, offset_ + kControl, &control, 2);
-    const std::uint16_t control_writable = kEnable | kEnabledField;
-    store(writable, offset_ + kControl, &control_writable, 2);
+    store(config_, offset_ + kMsiControl, &control, 2);
+    const std::uint16_t control_writable = kMsiEnable | kEnabledField;
+    store(writable, offset_ + kMsiControl, &control_writable, 2);
     const std::uint32_t address_low_writable = 0xFFFF'FFFC;  // DWORD aligned
     const std::uint32_t all = 0xFFFF'FFFF;
     const std::uint16_t data_writable = 0xFFFF;
@@ -61,10 +61,10 @@ void MsiCapability::set_reg32(std::uint32_t at, std::uint32_t value) {
     std::memcpy(config_.data() + offset_ + at, &value, 4);
 }
 
-bool MsiCapability::enabled() const { return (reg32(kControl - 2) >> 16 & kEnable) != 0; }
+bool MsiCapability::enabled() const { return (reg32(kMsiControl - 2) >> 16 & kMsiEnable) != 0; }
 
 unsigned MsiCapability::enabled_vectors() const {
-    const auto control = static_cast<std::uint16_t>(reg32(kControl - 2) >> 16);
+    const auto control = static_cast<std::uint16_t>(reg32(kMsiControl - 2) >> 16);
     const unsigned requested = 1u << ((control & kEnabledField) >> kEnabledShift);
     return requested < vectors_ ? requested : vectors_;
 }

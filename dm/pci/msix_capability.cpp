@@ -6,11 +6,11 @@
 namespace acrn::dm {
 namespace {
 
-constexpr std::uint32_t kControl = 0x02;
-constexpr std::uint32_t kTable = 0x04;
-constexpr std::uint32_t kPba = 0x08;
-constexpr std::uint16_t kFunctionMask = 1u << 14;
-constexpr std::uint16_t kEnable = 1u << 15;
+constexpr std::uint32_t kMsixControl = 0x02;
+constexpr std::uint32_t kMsixTable = 0x04;
+constexpr std::uint32_t kMsixPba = 0x08;
+constexpr std::uint16_t kMsixFunctionMask = 1u << 14;
+constexpr std::uint16_t kMsixEnable = 1u << 15;
 
 }  // namespace
 
@@ -25,23 +25,23 @@ MsixCapability::MsixCapability(std::span<std::uint8_t> config, std::span<std::ui
         throw std::invalid_argument("MSI-X: table and PBA need a BAR (0-5) and an 8-byte aligned offset");
     }
     const auto table_size_field = static_cast<std::uint16_t>(layout.vectors - 1);
-    std::memcpy(config_.data() + offset_ + kControl, &table_size_field, 2);
+    std::memcpy(config_.data() + offset_ + kMsixControl, &table_size_field, 2);
     const auto table = static_cast<std::uint32_t>(layout.table_offset) | static_cast<std::uint32_t>(layout.table_bar);
     const auto pba = static_cast<std::uint32_t>(layout.pba_offset) | static_cast<std::uint32_t>(layout.pba_bar);
-    std::memcpy(config_.data() + offset_ + kTable, &table, 4);
-    std::memcpy(config_.data() + offset_ + kPba, &pba, 4);
-    const std::uint16_t control_writable = kFunctionMask | kEnable;
-    std::memcpy(writable.data() + offset_ + kControl, &control_writable, 2);
+    std::memcpy(config_.data() + offset_ + kMsixTable, &table, 4);
+    std::memcpy(config_.data() + offset_ + kMsixPba, &pba, 4);
+    const std::uint16_t control_writable = kMsixFunctionMask | kMsixEnable;
+    std::memcpy(writable.data() + offset_ + kMsixControl, &control_writable, 2);
 }
 
 std::uint16_t MsixCapability::control() const {
     std::uint16_t value = 0;
-    std::memcpy(&value, config_.data() + offset_ + kControl, 2);
+    std::memcpy(&value, config_.data() + offset_ + kMsixControl, 2);
     return value;
 }
 
-bool MsixCapability::enabled() const { return (control() & kEnable) != 0; }
-bool MsixCapability::function_masked() const { return (control() & kFunctionMask) != 0; }
+bool MsixCapability::enabled() const { return (control() & kMsixEnable) != 0; }
+bool MsixCapability::function_masked() const { return (control() & kMsixFunctionMask) != 0; }
 
 bool MsixCapability::covers(std::uint32_t reg, std::uint32_t size) const noexcept {
     return reg < offset_ + std::uint32_t{kLength} && reg + size > offset_;

@@ -6,7 +6,7 @@
 namespace acrn::dm {
 namespace {
 
-class RecordingInterrupts final : public InterruptSink {
+class UartLineRecorder final : public InterruptSink {
 public:
     void set_line(std::uint32_t gsi, bool high) override {
         last_gsi = gsi;
@@ -33,7 +33,7 @@ protected:
         backend_->input(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
     }
 
-    RecordingInterrupts interrupts_;
+    UartLineRecorder interrupts_;
     InterruptSources sources_{interrupts_};
     RecordingBackend backend_storage_;
     RecordingBackend* backend_ = &backend_storage_;
