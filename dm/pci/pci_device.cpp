@@ -88,7 +88,7 @@ std::uint8_t PciDevice::add_capability(std::uint8_t id, std::uint8_t length, std
         config_[last_capability_ + 1u] = static_cast<std::uint8_t>(offset);
     }
     last_capability_ = static_cast<std::uint8_t>(offset);
-    next_capability_ = static_cast<std::uint8_t>((offset + length + 3) & ~3u);
+    next_capability_ = (offset + length + 3) & ~3u;
     return static_cast<std::uint8_t>(offset);
 }
 

@@ -157,8 +157,8 @@ private:
     std::optional<std::uint32_t> intx_gsi_;
     LineSource* intx_ = nullptr;
     bool intx_level_ = false;
-    std::uint8_t last_capability_ = 0;  // 0: none yet
-    std::uint8_t next_capability_ = 0x40;
+    std::uint8_t last_capability_ = 0;       // 0: none yet
+    std::uint32_t next_capability_ = 0x40;  // may reach 0x100: then the list is full
     std::optional<MsiCapability> msi_;
     std::optional<MsixCapability> msix_;
     std::vector<MsiSource*> vector_sources_;

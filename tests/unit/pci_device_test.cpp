@@ -121,3 +121,31 @@ TEST_F(PciBarTest, ARefusedBarIsMappedOnceItsRangeIsFree) {
 
 }  // namespace
 }  // namespace acrn::dm
+
+namespace acrn::dm {
+namespace {
+
+// A function whose capabilities fill configuration space up to 0x100.
+class CapabilityFiller final : public PciDevice {
+public:
+    CapabilityFiller() : PciDevice("filler", PciIds{.vendor = 0x1234, .device = 0x5678, .class_code = 0xFF, .subclass = 0}) {}
+    using PciDevice::add_capability;
+
+private:
+    std::uint64_t bar_read(int, const IoAccess& access) override { return all_ones(access.size); }
+    void bar_write(int, const IoAccess&, std::uint64_t) override {}
+};
+
+TEST(PciCapabilityTest, AFullListRefusesMoreWithoutOverwritingTheHeader) {
+    CapabilityFiller device;
+    EXPECT_EQ(device.add_capability(0x09, 0x60), 0x40);
+    EXPECT_EQ(device.add_capability(0x09, 0x60), 0xA0);  // ends exactly at 0x100
+    EXPECT_THROW(device.add_capability(0x09, 4), std::logic_error);
+    EXPECT_EQ(device.config_read(0, 4), 0x5678'1234u);  // the header is intact
+    EXPECT_EQ(device.config_read(0x34, 1), 0x40u);
+    EXPECT_EQ(device.config_read(0x41, 1), 0xA0u);
+    EXPECT_EQ(device.config_read(0xA1, 1), 0u);
+}
+
+}  // namespace
+}  // namespace acrn::dm
