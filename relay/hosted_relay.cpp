@@ -86,7 +86,7 @@ private:
     std::uint16_t vmid_ = 0;
     // irqfd(): by the caller's descriptor number, which ACRN's DM passes
     // again to deassign. hv holds the duplicates.
-    int irqfd_request(int fd, bool deassign, const hv::IrqfdRequest& request);
+    int irqfd_request(int fd, std::uint32_t flags, const hv::IrqfdRequest& request);
 
     std::mutex ioeventfd_mutex_;
     std::vector<IoEventFd> ioeventfds_;
@@ -314,10 +314,11 @@ int HostedVm::ioeventfd(const acrn_ioeventfd& request) {
     return 0;
 }
 
-int HostedVm::irqfd_request(int fd, bool deassign, const hv::IrqfdRequest& request) {
-    if (!dispatcher_) {
+int HostedVm::irqfd_request(int fd, std::uint32_t flags, const hv::IrqfdRequest& request) {
+    if (!dispatcher_ || (flags & ~ACRN_IRQFD_FLAG_DEASSIGN) != 0) {
         return -EINVAL;
     }
+    const bool deassign = (flags & ACRN_IRQFD_FLAG_DEASSIGN) != 0;
     std::lock_guard lock(irqfd_mutex_);
     const auto found = irqfd_ids_.find(fd);
     if (deassign) {
@@ -340,26 +341,20 @@ int HostedVm::irqfd_request(int fd, bool deassign, const hv::IrqfdRequest& reque
 }
 
 int HostedVm::irqfd(const acrn_irqfd& request) {
-    if ((request.flags & ~ACRN_IRQFD_FLAG_DEASSIGN) != 0) {
-        return -EINVAL;
-    }
     hv::IrqfdRequest msi;
     msi.kind = hv::IrqfdRequest::Kind::msi;
     msi.fd = request.fd;
     msi.msi = request.msi;
-    return irqfd_request(request.fd, (request.flags & ACRN_IRQFD_FLAG_DEASSIGN) != 0, msi);
+    return irqfd_request(request.fd, request.flags, msi);
 }
 
 int HostedVm::intx_irqfd(const IntxIrqfd& request) {
-    if ((request.flags & ~ACRN_IRQFD_FLAG_DEASSIGN) != 0) {
-        return -EINVAL;
-    }
     hv::IrqfdRequest intx;
     intx.kind = hv::IrqfdRequest::Kind::intx_level;
     intx.fd = request.fd;
     intx.gsi = request.gsi;
     intx.resample_fd = request.resample_fd;
-    return irqfd_request(request.fd, (request.flags & ACRN_IRQFD_FLAG_DEASSIGN) != 0, intx);
+    return irqfd_request(request.fd, request.flags, intx);
 }
 
 }  // namespace

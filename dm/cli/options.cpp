@@ -14,6 +14,7 @@
 
 #include "dm/cli/option_values.hpp"
 #include "dm/machine/device_table.hpp"
+#include "dm/pci/pci_bus.hpp"
 
 #ifndef ACRN_DM_VERSION
 #define ACRN_DM_VERSION "0.1.0"
@@ -51,9 +52,7 @@ struct State {
 // State. Returns "" or what is wrong with the value.
 using Handler = std::string (*)(State&, const std::string& value, std::string_view option);
 
-std::string address_text(const PciSlotSpec& s) {
-    return std::to_string(s.bus) + ":" + std::to_string(s.slot) + "." + std::to_string(s.func);
-}
+std::string address_text(const PciSlotSpec& s) { return PciAddress{s.bus, s.slot, s.func}.text(); }
 
 std::string on_pci_slot(State& st, const std::string& value, std::string_view option) {
     PciSlotSpec spec;

@@ -42,8 +42,7 @@ void Machine::add_io_device(AddressBus& bus, std::uint64_t base, std::uint64_t w
 
 void Machine::add_pci_device(PciAddress address, std::shared_ptr<PciDevice> device) {
     if (!buses_.pci.add(address, device)) {
-        throw std::runtime_error(device->name() + ": PCI address " + std::to_string(address.bus) + ":" +
-                                 std::to_string(address.slot) + "." + std::to_string(address.func) + " is taken");
+        throw std::runtime_error(device->name() + ": PCI address " + address.text() + " is taken");
     }
     bars_.place_bars(*device);
     std::optional<std::uint32_t> gsi;

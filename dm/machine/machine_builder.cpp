@@ -55,14 +55,10 @@ void add_pci_functions(Machine& machine, const DmOptions& options, const Machine
         const PciAddress address{slot.bus, slot.slot, slot.func};
         const DeviceContext context{address,           slot.config,          services.memory, machine.interrupts(),
                                     services.loop,     machine.fast_paths(), services.power};
-        std::shared_ptr<PciDevice> device;
         try {
-            device = emulation->create(context);
-            machine.add_pci_device(address, std::move(device));
+            machine.add_pci_device(address, emulation->create(context));
         } catch (const std::exception& error) {
-            throw StartupError(kExitFailure, "-s " + std::to_string(slot.bus) + ":" + std::to_string(slot.slot) + ":" +
-                                                 std::to_string(slot.func) + "," + slot.emulation + ": " +
-                                                 error.what());
+            throw StartupError(kExitFailure, "-s " + address.text() + "," + slot.emulation + ": " + error.what());
         }
     }
     machine.add_io_device(machine.buses().mmio, platform::kEcamAddress, platform::kEcamSize,

@@ -61,11 +61,16 @@ void MsiCapability::set_reg32(std::uint32_t at, std::uint32_t value) {
     std::memcpy(config_.data() + offset_ + at, &value, 4);
 }
 
-bool MsiCapability::enabled() const { return (reg32(kMsiControl - 2) >> 16 & kMsiEnable) != 0; }
+std::uint16_t MsiCapability::control() const {
+    std::uint16_t value = 0;
+    std::memcpy(&value, config_.data() + offset_ + kMsiControl, 2);
+    return value;
+}
+
+bool MsiCapability::enabled() const { return (control() & kMsiEnable) != 0; }
 
 unsigned MsiCapability::enabled_vectors() const {
-    const auto control = static_cast<std::uint16_t>(reg32(kMsiControl - 2) >> 16);
-    const unsigned requested = 1u << ((control & kEnabledField) >> kEnabledShift);
+    const unsigned requested = 1u << ((control() & kEnabledField) >> kEnabledShift);
     return requested < vectors_ ? requested : vectors_;
 }
 

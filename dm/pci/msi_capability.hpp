@@ -40,6 +40,7 @@ public:
     [[nodiscard]] std::vector<MsiDelivery> take_unmasked_pending();
 
 private:
+    [[nodiscard]] std::uint16_t control() const;
     [[nodiscard]] std::uint32_t reg32(std::uint32_t at) const;
     void set_reg32(std::uint32_t at, std::uint32_t value);
     [[nodiscard]] MsiMessage message(unsigned vector) const;

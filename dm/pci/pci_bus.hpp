@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <shared_mutex>
+#include <string>
 #include <vector>
 
 #include "dm/pci/pci_device.hpp"
@@ -19,6 +20,10 @@ struct PciAddress {
 
     [[nodiscard]] std::uint16_t bdf() const noexcept {
         return static_cast<std::uint16_t>(bus << 8 | slot << 3 | func);
+    }
+    // "bus:slot.func", decimal, as messages name a `-s` address.
+    [[nodiscard]] std::string text() const {
+        return std::to_string(bus) + ":" + std::to_string(slot) + "." + std::to_string(func);
     }
     auto operator<=>(const PciAddress&) const = default;
 };

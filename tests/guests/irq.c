@@ -47,7 +47,7 @@ static struct testdev devs[2];
 static volatile uint32_t arrived[256];
 static volatile int intx_releases;
 
-/* ------------------------------------------------------------ IDT + stubs */
+/* ------------------------------------------------------ IDT + entry points */
 struct gate {
     uint16_t offset_low, selector;
     uint8_t zero, type;
@@ -61,16 +61,16 @@ static struct {
 
 void irq_dispatch(uint32_t vector);
 
-#define STUB(v)                                                                           \
-    __asm__(".globl irq_stub_" #v "\n irq_stub_" #v ":\n pushal\n pushl $" #v "\n"        \
+#define IRQ_ENTRY(v)                                                                           \
+    __asm__(".globl irq_entry_" #v "\n irq_entry_" #v ":\n pushal\n pushl $" #v "\n"        \
             " call irq_dispatch\n addl $4, %esp\n popal\n iret\n");                      \
-    extern char irq_stub_##v[];
-STUB(64)
-STUB(65)
-STUB(66)
-STUB(67)
-STUB(80)
-STUB(255)
+    extern char irq_entry_##v[];
+IRQ_ENTRY(64)
+IRQ_ENTRY(65)
+IRQ_ENTRY(66)
+IRQ_ENTRY(67)
+IRQ_ENTRY(80)
+IRQ_ENTRY(255)
 
 static void set_gate(int vector, void *handler)
 {
@@ -243,12 +243,12 @@ void guest_main(uint32_t magic, const struct multiboot_info *mbi)
     if (find_testdevs() != 2)
         result_fail("need two testdevs (slots 3 and 11)");
     for (int v = 0; v < 256; v++)
-        set_gate(v, irq_stub_255);
-    set_gate(MSIX_VECTOR_BASE + 0, irq_stub_64);
-    set_gate(MSIX_VECTOR_BASE + 1, irq_stub_65);
-    set_gate(MSIX_VECTOR_BASE + 2, irq_stub_66);
-    set_gate(MSIX_VECTOR_BASE + 3, irq_stub_67);
-    set_gate(INTX_VECTOR, irq_stub_80);
+        set_gate(v, irq_entry_255);
+    set_gate(MSIX_VECTOR_BASE + 0, irq_entry_64);
+    set_gate(MSIX_VECTOR_BASE + 1, irq_entry_65);
+    set_gate(MSIX_VECTOR_BASE + 2, irq_entry_66);
+    set_gate(MSIX_VECTOR_BASE + 3, irq_entry_67);
+    set_gate(INTX_VECTOR, irq_entry_80);
     idt_desc.limit = sizeof(idt) - 1;
     idt_desc.base = (uint32_t)(uintptr_t)idt;
     __asm__ volatile("lidt %0" ::"m"(idt_desc));

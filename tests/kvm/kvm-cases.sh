@@ -6,10 +6,11 @@
 # tests/testhost/run-with-kvm, which provides one where the host has none.
 # With RESULTS_DIR set, each case writes RESULTS_DIR/CASE ("PASS|FAIL
 # SECONDS [WHY]") as it ends.
-# Usage: kvm-cases.sh BUILD_DIR [CASE...]
+# Usage: kvm-cases.sh BUILD_DIR CASE...
 set -u
-BUILD=$(cd "${1:?usage: kvm-cases.sh BUILD_DIR [CASE...]}" && pwd)
+BUILD=$(cd "${1:?usage: kvm-cases.sh BUILD_DIR CASE...}" && pwd)
 shift
+[ $# -ge 1 ] || { echo "usage: kvm-cases.sh BUILD_DIR CASE..." >&2; exit 2; }
 DM="$BUILD/bin/acrn-dm"
 G="$BUILD/guests"
 WORK=$(mktemp -d /tmp/kvm-tier.XXXXXX)
@@ -182,10 +183,8 @@ case_hv_hypercalls() {
     fi
 }
 
-ALL=(hv_hypercalls hello hello_polling exit_status iorw_notification iorw_polling interrupts serial_file triple_fault sigterm_stops terminal_restored
-     missing_image bad_image bench_both_modes)
-CASES=("${@:-${ALL[@]}}")
-[ $# -gt 0 ] || CASES=("${ALL[@]}")
+# The list of cases is kvm-tier.sh's.
+CASES=("$@")
 for c in "${CASES[@]}"; do
     case_start=$SECONDS
     case_problems=()

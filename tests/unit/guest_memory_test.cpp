@@ -136,8 +136,9 @@ TEST(GuestMemoryTest, HugetlbMemoryIsThereOrTheErrorSaysWhy) {
         EXPECT_STREQ(back, "huge");
     } catch (const GuestMemoryError& error) {
         const std::string what = error.what();
+        // No pool here: what is checked then is that the error says why.
         EXPECT_NE(what.find("huge"), std::string::npos) << what;
-        GTEST_SKIP() << "no hugetlb memory on this host: " << what;
+        RecordProperty("hugetlb", "no pool on this host, the error was checked: " + what);
     }
 }
 
