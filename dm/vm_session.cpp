@@ -105,7 +105,7 @@ VmSession::Outcome VmSession::run() {
     }
     create_vm();
     map_memory();
-    machine_ = build_machine(options_, MachineServices{hsm_, *memory_, loop_, consoles_, *this});
+    machine_ = build_machine(options_, MachineServices{hsm_, *memory_, loop_, consoles_, *this, vcpu_count_});
     write_firmware_tables(options_, vcpu_count_, machine_->pci_windows(), *memory_);
     check(hsm_.set_vcpu_regs(load_boot_images(images, options_, *memory_)), "cannot set the boot vCPU's registers");
 

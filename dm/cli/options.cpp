@@ -208,6 +208,17 @@ std::string on_hugetlb(State& st, const std::string&, std::string_view) {
     st.options.hugetlb = true;
     return {};
 }
+std::string on_virtio_msi(State& st, const std::string&, std::string_view) {
+    st.options.virtio_msi = true;
+    return {};
+}
+std::string on_virtio_fast_paths(State& st, const std::string& v, std::string_view) {
+    if (v != "on" && v != "off") {
+        return "must be 'on' or 'off' (got " + quote(v) + ")";
+    }
+    st.options.virtio_fast_paths = v == "on";
+    return {};
+}
 
 // ACRN options without a DmOptions field yet: validated only.
 std::string on_ovmf(State&, const std::string& v, std::string_view) { return cli::check_ovmf(v); }
@@ -265,7 +276,7 @@ const std::array kOptions{
               "one vCPU per host LAPIC id, each pinned to that host CPU"},
     OptionDef{"-c,--ncpus", "<n>", kYes, on_ncpus, "number of vCPUs, 1..8, unpinned (default 1)"},
     OptionDef{"--intr_monitor", "<thr,period,delay,dur>", kNotYet, on_intr_monitor, "interrupt storm monitor"},
-    OptionDef{"--virtio_poll", "<ns>", kNotYet, on_virtio_poll, "poll virtio queues every <ns> (1..10000000)"},
+    OptionDef{"--virtio_poll", "<ns>", kYes, on_virtio_poll, "poll virtio queues every <ns> (1..10000000)"},
     OptionDef{"--lapic_pt", nullptr, kNotYet, on_lapic_pt, "pass the local APIC through (with --rtvm only)"},
     OptionDef{"--rtvm", nullptr, kNotYet, on_rtvm, "real-time VM (implies --lapic_pt)"},
     OptionDef{"--cmd_monitor", "<socket>", kNotYet, on_cmd_monitor, "serve the command monitor on a Unix socket"},
@@ -278,7 +289,9 @@ const std::array kOptions{
     OptionDef{"--iasl", "<path>", kNotYet, on_iasl, "iasl compiler to use"},
     OptionDef{"--enable_trusty", nullptr, kNotYet, nullptr, "enable the secure world"},
     OptionDef{"--windows", nullptr, kNotYet, nullptr, "Windows guest (Oracle virtio subsystem ids)"},
-    OptionDef{"--virtio_msi", nullptr, kNotYet, nullptr, "virtio uses MSI instead of MSI-X"},
+    OptionDef{"--virtio_msi", nullptr, kYes, on_virtio_msi, "virtio uses a single MSI instead of MSI-X"},
+    OptionDef{"--virtio_fast_paths", "<on|off>", kYes, on_virtio_fast_paths,
+              "virtio kicks through ioeventfd where the relay offers it (default on)"},
     OptionDef{"--acpidev_pt", "<HID[,UID]>", kNotYet, on_acpidev_pt, "pass an ACPI device (TPM) through"},
     OptionDef{"--mmiodev_pt", "<base,len>", kNotYet, on_mmiodev_pt, "pass an MMIO range through"},
     OptionDef{"--vtpm2", "<socket>", kNotYet, on_vtpm2, "virtual TPM 2.0 backed by swtpm"},

@@ -75,6 +75,8 @@ struct DmOptions {
     bool debugexit = false;                       // --debugexit
     bool ioreq_polling = false;                   // --ioreq_polling (ours)
     bool hugetlb = false;                         // --hugetlb (ours): guest RAM on 2 MiB hugetlbfs pages
+    bool virtio_msi = false;                      // --virtio_msi: single-vector MSI instead of MSI-X
+    bool virtio_fast_paths = true;                // --virtio_fast_paths on|off (ours)
     std::vector<std::string> warnings;            // e.g. obsolete options accepted and ignored
 };
 

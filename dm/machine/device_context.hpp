@@ -7,6 +7,7 @@
 
 #include "abi/acrn/abi.h"
 #include "dm/pci/pci_bus.hpp"
+#include "dm/virtio/virtio_settings.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -37,6 +38,8 @@ struct DeviceContext {
     boost::asio::io_context& loop;  // timers and fd watches; device work posted here runs off the ioreq thread
     FastPaths& fast_paths;
     PowerControl& power;
+    const VirtioSettings& virtio;
+    unsigned vcpus;  // the VM's vCPU count (virtio-blk's mq= is bounded by it)
 };
 
 }  // namespace acrn::dm

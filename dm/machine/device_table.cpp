@@ -7,6 +7,8 @@
 #include "dm/devices/lpc_bridge.hpp"
 #include "dm/devices/testdev.hpp"
 #include "dm/machine/device_context.hpp"
+#include "dm/virtio/virtio_blk.hpp"
+#include "dm/virtio/virtio_rnd.hpp"
 
 namespace acrn::dm {
 namespace {
@@ -42,7 +44,13 @@ const std::array kEmulations{
                  .create = [](const DeviceContext& context) -> std::shared_ptr<PciDevice> {
                      return std::make_shared<TestDevice>(context.power);
                  }},
-    not_yet("virtio-blk"), not_yet("virtio-net"), not_yet("virtio-console"), not_yet("virtio-rnd"),
+    PciEmulation{.name = "virtio-rnd",
+                 .check_config = VirtioRnd::check_config,
+                 .create = [](const DeviceContext& context) -> std::shared_ptr<PciDevice> {
+                     return std::make_shared<VirtioRnd>(context);
+                 }},
+    PciEmulation{.name = "virtio-blk", .check_config = VirtioBlk::check_config, .create = VirtioBlk::create},
+    not_yet("virtio-net"), not_yet("virtio-console"),
     not_yet("xhci"), not_yet("passthru"), not_yet("uart"), not_yet("virtio-input"), not_yet("virtio-gpio"),
     not_yet("virtio-i2c"), not_yet("ahci"), not_yet("wdt-i6300esb"), not_yet("virtio-hyper_dmabuf"),
     not_yet("virtio-audio"), not_yet("virtio-ipu"), not_yet("virtio-rpmb"), not_yet("virtio-gpu"),

@@ -47,14 +47,18 @@ void add_platform_devices(Machine& machine, const DmOptions& options, const Mach
 }
 
 void add_pci_functions(Machine& machine, const DmOptions& options, const MachineServices& services) {
+    const VirtioSettings virtio{.poll_ns = options.virtio_poll_ns,
+                                .fast_paths = options.virtio_fast_paths,
+                                .single_msi = options.virtio_msi};
     for (const PciSlotSpec& slot : options.pci_slots) {
         const PciEmulation* emulation = find_pci_emulation(slot.emulation);
         if (emulation == nullptr || emulation->create == nullptr) {
             throw StartupError(kExitFailure, "-s: emulation '" + slot.emulation + "' is not supported yet");
         }
         const PciAddress address{slot.bus, slot.slot, slot.func};
-        const DeviceContext context{address,           slot.config,          services.memory, machine.interrupts(),
-                                    services.loop,     machine.fast_paths(), services.power};
+        const DeviceContext context{address,       slot.config,          services.memory, machine.interrupts(),
+                                    services.loop, machine.fast_paths(), services.power,  virtio,
+                                    services.vcpus};
         try {
             machine.add_pci_device(address, emulation->create(context));
         } catch (const std::exception& error) {

@@ -28,6 +28,7 @@ struct MachineServices {
     boost::asio::io_context& loop;
     const SerialConsoles& consoles;
     PowerControl& power;
+    unsigned vcpus;
 };
 
 // Throws StartupError naming the device or option that cannot be built.

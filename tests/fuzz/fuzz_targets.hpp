@@ -13,4 +13,12 @@ namespace acrn::fuzz {
 // an INTx line, as the guest reaches them through config cycles and BARs.
 int pci_function(const std::uint8_t* data, std::size_t size);
 
+// A split virtqueue popping whatever descriptor tables and rings the bytes
+// make: every chain it accepts lies in guest RAM and is bounded.
+int virtio_chains(const std::uint8_t* data, std::size_t size);
+
+// virtio-blk behind its transport, driven by a sequence of guest operations
+// (ring and buffer writes, kicks, register accesses, resets).
+int virtio_blk(const std::uint8_t* data, std::size_t size);
+
 }  // namespace acrn::fuzz

@@ -295,11 +295,16 @@ TEST(CliOptions, PciSlotErrors) {
 
 TEST(CliOptions, PciSlotEmulationSupport) {
     for (const char* emulation :
-         {"virtio-blk", "virtio-net", "virtio-console", "virtio-rnd", "xhci", "passthru", "uart", "virtio-input",
+         {"virtio-net", "virtio-console", "xhci", "passthru", "uart", "virtio-input",
           "virtio-gpio", "virtio-i2c", "ahci", "wdt-i6300esb", "virtio-hyper_dmabuf", "virtio-audio", "virtio-ipu",
           "virtio-rpmb", "virtio-gpu", "igd-lpc", "ivshmem"}) {
         expect_not_yet({"-s", std::string("4,") + emulation + ",x", "vm"}, "-s");
     }
+    // virtio devices check their configuration through the table too.
+    expect_error({"-s", "4,virtio-blk,/disk,bogus", "vm"}, "-s", "unknown option");
+    expect_error({"-s", "4,virtio-blk", "vm"}, "-s");
+    expect_error({"-s", "4,virtio-rnd,/dev/urandom", "vm"}, "-s", "kernel=on|off");
+    EXPECT_EQ(expect_ok({"-s", "4,virtio-rnd", "-s", "5,virtio-blk,nodisk", "vm"}).pci_slots.size(), 2u);
     // An address error is reported before the refusal.
     expect_invalid({"-s", "40,virtio-blk,/disk", "vm"}, "-s");
     // ... and so is a duplicate with a not-yet device.
@@ -380,9 +385,9 @@ TEST(CliOptions, IntrMonitor) {
 
 TEST(CliOptions, VirtioPoll) {
     expect_invalid({"--virtio_poll", "0", "vm"}, "--virtio_poll");
-    expect_not_yet({"--virtio_poll", "1000", "vm"}, "--virtio_poll");
-    expect_not_yet({"--virtio_poll", "1", "vm"}, "--virtio_poll");
-    expect_not_yet({"--virtio_poll", "10000000", "vm"}, "--virtio_poll");
+    EXPECT_EQ(expect_ok({"--virtio_poll", "1000", "vm"}).virtio_poll_ns, 1000u);
+    EXPECT_EQ(expect_ok({"--virtio_poll", "1", "vm"}).virtio_poll_ns, 1u);
+    EXPECT_EQ(expect_ok({"--virtio_poll", "10000000", "vm"}).virtio_poll_ns, 10000000u);
     for (const char* text : {"10000001", "abc", "-5", "0x10", "", "1000ns"}) {
         expect_invalid({"--virtio_poll", text, "vm"}, "--virtio_poll");
     }
@@ -430,10 +435,19 @@ TEST(CliOptions, PathOptions) {
 }
 
 TEST(CliOptions, FlagsNotSupportedYet) {
-    for (const char* flag : {"--lapic_pt", "--rtvm", "--enable_trusty", "--windows", "--virtio_msi"}) {
+    for (const char* flag : {"--lapic_pt", "--rtvm", "--enable_trusty", "--windows"}) {
         expect_not_yet({flag, "vm"}, flag);
     }
     expect_not_yet({"--rtvm", "--lapic_pt", "vm"}, "--rtvm");
+}
+
+TEST(CliOptions, VirtioTransportOptions) {
+    EXPECT_FALSE(expect_ok({"vm"}).virtio_msi);
+    EXPECT_TRUE(expect_ok({"--virtio_msi", "vm"}).virtio_msi);
+    EXPECT_TRUE(expect_ok({"vm"}).virtio_fast_paths);
+    EXPECT_FALSE(expect_ok({"--virtio_fast_paths", "off", "vm"}).virtio_fast_paths);
+    EXPECT_TRUE(expect_ok({"--virtio_fast_paths", "on", "vm"}).virtio_fast_paths);
+    expect_invalid({"--virtio_fast_paths", "maybe", "vm"}, "--virtio_fast_paths");
 }
 
 TEST(CliOptions, ExtraAcrnOptions) {
@@ -478,7 +492,7 @@ TEST(CliOptions, RefusalComesAfterAllValuesAreValid) {
     expect_invalid({"--virtio_poll", "100", "-s", "99,testdev", "vm"}, "-s");
     expect_error({"--rtvm", "vm1", "vm2"}, "vm name");
     // The first refusal is the one reported.
-    expect_not_yet({"--virtio_poll", "100", "--rtvm", "vm"}, "--virtio_poll");
+    expect_not_yet({"--virtio_poll", "100", "--rtvm", "--lapic_pt", "vm"}, "--rtvm");
 }
 
 TEST(CliOptions, MessagesStayOnOneLine) {

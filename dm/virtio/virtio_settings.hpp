@@ -1,0 +1,23 @@
+// The VM-wide virtio settings of the command line, as every virtio device
+// is created with them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+namespace acrn::dm {
+
+struct VirtioSettings {
+    // --virtio_poll <ns>: from 5 s after DRIVER_OK, the queues are run every
+    // <ns> and the driver is asked not to kick (ACRN's poll mode).
+    std::optional<std::uint32_t> poll_ns;
+    std::chrono::milliseconds poll_start_delay{5000};  // ACRN's: firmware and driver bring-up come first
+    // Kicks through ioeventfd where the relay offers it (the switch keeps
+    // the plain path tested and measurable: --virtio_fast_paths off).
+    bool fast_paths = true;
+    // --virtio_msi: a single MSI instead of MSI-X.
+    bool single_msi = false;
+};
+
+}  // namespace acrn::dm
