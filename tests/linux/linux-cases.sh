@@ -164,7 +164,8 @@ finish() {
         wait "${PID[$name]}" 2>/dev/null
         rc=124
     else
-        wait "${PID[$name]}"
+        # (2>/dev/null: bash's "Killed" notice for a VM a case killed itself)
+        wait "${PID[$name]}" 2>/dev/null
         rc=$?
     fi
     unset "PID[$name]"
