@@ -29,10 +29,12 @@ struct SerialBackendSpec {
         tcp,    // `tcp:<port>`: listen on 127.0.0.1:<port>, one client at a time
         file,   // `file:<path>`: output appended to the file, no input
         tty,    // an absolute path (e.g. /dev/pts/3): opened read-write
+        unix_socket,  // virtio-console's `socket:`: an AF_UNIX stream socket at `path`
     };
     Kind kind = Kind::none;
     std::string path;        // file / tty
     std::uint16_t port = 0;  // tcp
+    bool server = true;      // unix_socket: listen (one client at a time) or connect
 };
 
 // `-l comN[,backend]`

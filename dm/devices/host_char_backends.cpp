@@ -10,11 +10,14 @@
 
 #include <array>
 #include <atomic>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <type_traits>
 
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
@@ -296,19 +299,20 @@ private:
     QueuedOutput output_;
 };
 
-// One TCP client at a time on 127.0.0.1:<port>; output with no client is dropped.
-// The client socket belongs to the event loop; writes (from the ioreq
-// thread) go through `output_`, which holds a descriptor of its own that
-// is only closed under its lock, so a write can never reach a descriptor
-// number the kernel has handed out again.
-class TcpBackend final : public CharBackend {
+// One client at a time on a listening socket (TCP on 127.0.0.1:<port>, or
+// AF_UNIX at a path); output with no client is dropped. The client socket
+// belongs to the event loop; writes (from the ioreq thread or a device's)
+// go through `output_`, which holds a descriptor of its own that is only
+// closed under its lock, so a write can never reach a descriptor number the
+// kernel has handed out again.
+template <typename Protocol>
+class SocketServerBackend final : public CharBackend {
 public:
-    TcpBackend(asio::io_context& loop, std::uint16_t port)
-        : acceptor_(loop), client_(loop), output_(loop, "tcp:" + std::to_string(port)) {
-        const asio::ip::tcp::endpoint endpoint(asio::ip::address_v4::loopback(), port);
+    SocketServerBackend(asio::io_context& loop, const typename Protocol::endpoint& endpoint, const std::string& where)
+        : acceptor_(loop), client_(loop), output_(loop, where) {
         boost::system::error_code error;
         acceptor_.open(endpoint.protocol(), error);
-        if (!error) {
+        if (!error && std::is_same_v<Protocol, asio::ip::tcp>) {
             acceptor_.set_option(asio::socket_base::reuse_address(true), error);
         }
         if (!error) {
@@ -318,7 +322,7 @@ public:
             acceptor_.listen(1, error);
         }
         if (error) {
-            throw std::runtime_error("cannot listen on 127.0.0.1:" + std::to_string(port) + ": " + error.message());
+            throw std::runtime_error("cannot listen on " + where + ": " + error.message());
         }
     }
     void write(std::span<const std::uint8_t> bytes) override { output_.write(bytes); }
@@ -332,7 +336,7 @@ public:
 
 private:
     void accept_next() {
-        acceptor_.async_accept([this](const boost::system::error_code& error, asio::ip::tcp::socket socket) {
+        acceptor_.async_accept([this](const boost::system::error_code& error, typename Protocol::socket socket) {
             if (error) {
                 return;
             }
@@ -343,7 +347,7 @@ private:
                 try {
                     output_.attach(duplicate(client_.native_handle()));
                 } catch (const std::runtime_error& error) {
-                    log_warning("{}; the TCP client gets no output", error.what());
+                    log_warning("{}; the socket's client gets no output", error.what());
                 }
                 read_more();
             }
@@ -365,13 +369,67 @@ private:
         });
     }
 
-    asio::ip::tcp::acceptor acceptor_;
-    asio::ip::tcp::socket client_;
+    typename Protocol::acceptor acceptor_;
+    typename Protocol::socket client_;
     QueuedOutput output_;
     std::array<std::uint8_t, 256> buffer_{};
     InputHandler on_input_;
     bool accepting_ = false;
 };
+
+// An AF_UNIX socket we connect to once, at start-up; when the other end
+// goes away, output is dropped from then on.
+class UnixClientBackend final : public CharBackend {
+public:
+    UnixClientBackend(asio::io_context& loop, const std::string& path)
+        : socket_(loop), output_(loop, "socket " + path) {
+        boost::system::error_code error;
+        socket_.connect(asio::local::stream_protocol::endpoint(path), error);
+        if (error) {
+            throw std::runtime_error("cannot connect to socket " + path + ": " + error.message());
+        }
+        output_.attach(duplicate(socket_.native_handle()));
+    }
+    void write(std::span<const std::uint8_t> bytes) override { output_.write(bytes); }
+    void start(InputHandler on_input) override {
+        const bool first = !on_input_;
+        on_input_ = std::move(on_input);
+        if (first) {
+            read_more();
+        }
+    }
+
+private:
+    void read_more() {
+        socket_.async_read_some(asio::buffer(buffer_), [this](const boost::system::error_code& error, std::size_t n) {
+            if (error) {
+                output_.detach();
+                return;
+            }
+            if (on_input_) {
+                on_input_(std::span<const std::uint8_t>(buffer_.data(), n));
+            }
+            read_more();
+        });
+    }
+
+    asio::local::stream_protocol::socket socket_;
+    QueuedOutput output_;
+    std::array<std::uint8_t, 256> buffer_{};
+    InputHandler on_input_;
+};
+
+std::unique_ptr<CharBackend> make_unix_socket_backend(asio::io_context& loop, const SerialBackendSpec& spec) {
+    if (!spec.server) {
+        return std::make_unique<UnixClientBackend>(loop, spec.path);
+    }
+    struct stat info {};
+    if (::lstat(spec.path.c_str(), &info) == 0 && S_ISSOCK(info.st_mode)) {
+        ::unlink(spec.path.c_str());  // a socket left by an earlier run would refuse the bind
+    }
+    return std::make_unique<SocketServerBackend<asio::local::stream_protocol>>(
+        loop, asio::local::stream_protocol::endpoint(spec.path), "socket " + spec.path);
+}
 
 }  // namespace
 
@@ -383,7 +441,11 @@ std::unique_ptr<CharBackend> make_host_char_backend(const SerialBackendSpec& spe
         case SerialBackendSpec::Kind::pty: return std::make_unique<PtyBackend>(loop, port_name);
         case SerialBackendSpec::Kind::file: return std::make_unique<FileBackend>(spec.path);
         case SerialBackendSpec::Kind::tty: return std::make_unique<TtyBackend>(loop, spec.path);
-        case SerialBackendSpec::Kind::tcp: return std::make_unique<TcpBackend>(loop, spec.port);
+        case SerialBackendSpec::Kind::tcp:
+            return std::make_unique<SocketServerBackend<asio::ip::tcp>>(
+                loop, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), spec.port),
+                "127.0.0.1:" + std::to_string(spec.port));
+        case SerialBackendSpec::Kind::unix_socket: return make_unix_socket_backend(loop, spec);
     }
     throw std::logic_error("unknown serial backend kind");
 }

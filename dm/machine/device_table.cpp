@@ -8,6 +8,7 @@
 #include "dm/devices/testdev.hpp"
 #include "dm/machine/device_context.hpp"
 #include "dm/virtio/virtio_blk.hpp"
+#include "dm/virtio/virtio_console.hpp"
 #include "dm/virtio/virtio_rnd.hpp"
 
 namespace acrn::dm {
@@ -50,7 +51,9 @@ const std::array kEmulations{
                      return std::make_shared<VirtioRnd>(context);
                  }},
     PciEmulation{.name = "virtio-blk", .check_config = VirtioBlk::check_config, .create = VirtioBlk::create},
-    not_yet("virtio-net"), not_yet("virtio-console"),
+    PciEmulation{
+        .name = "virtio-console", .check_config = VirtioConsole::check_config, .create = VirtioConsole::create},
+    not_yet("virtio-net"),
     not_yet("xhci"), not_yet("passthru"), not_yet("uart"), not_yet("virtio-input"), not_yet("virtio-gpio"),
     not_yet("virtio-i2c"), not_yet("ahci"), not_yet("wdt-i6300esb"), not_yet("virtio-hyper_dmabuf"),
     not_yet("virtio-audio"), not_yet("virtio-ipu"), not_yet("virtio-rpmb"), not_yet("virtio-gpu"),
