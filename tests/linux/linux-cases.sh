@@ -72,6 +72,7 @@ qemu_command() {
         -k) qemu_cmd+=(-kernel "$2") ;;
         -r) qemu_cmd+=(-initrd "$2") ;;
         -B) qemu_cmd+=(-append "$2") ;;
+        --virtio_fast_paths | --virtio_poll) ;;  # QEMU's virtio always has its ioeventfds
         -l) [ "$2" = com1,stdio ] || { untranslated="-l $2"; return 1; }
             qemu_cmd+=(-serial stdio) ;;
         -s) # SLOT[:FUNC],EMULATION[,CONFIG]
@@ -83,6 +84,9 @@ qemu_command() {
             virtio-blk,*,ro)
                 qemu_cmd+=(-drive "file=${config%,ro},format=raw,if=none,id=disk$n,cache=writethrough,readonly=on"
                     -device "virtio-blk-pci,drive=disk$n,addr=$slot") ;;
+            virtio-blk,mq=*,?*)
+                qemu_cmd+=(-drive "file=${config#*,},format=raw,if=none,id=disk$n,cache=writethrough"
+                    -device "virtio-blk-pci,drive=disk$n,addr=$slot,num-queues=$(echo "${config%%,*}" | cut -d= -f2)") ;;
             virtio-blk,?*)
                 qemu_cmd+=(-drive "file=$config,format=raw,if=none,id=disk$n,cache=writethrough"
                     -device "virtio-blk-pci,drive=disk$n,addr=$slot") ;;
@@ -335,21 +339,21 @@ case_reboot() {
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 
-# ---- Virtio cases (acrn.virtio= actions of tests/guests/linux/init). Not
-# in linux-tier.sh's KVM_CASES yet: its VIRTIO_CASES, until acrn-dm has the
-# devices. The images live in $WORK (tmpfs in the test host): acrn-dm's
-# block back end opens them O_DSYNC, not O_DIRECT, which tmpfs refuses.
+# ---- Virtio cases (acrn.virtio= actions of tests/guests/linux/init). The
+# images live in $WORK (tmpfs in the test host): acrn-dm's block back end
+# opens them O_DSYNC, not O_DIRECT, which tmpfs refuses.
 
 # virtio_boot NAME MEM_MIB ACTIONS PCI VIRTIO UNTIL [ACRN-DM ARGS...]: one
 # vCPU with acrn.virtio=ACTIONS; the checks of every boot (PCI: the guest's
 # PCI devices), the virtio devices it sees (VIRTIO: its sorted "ID:DRIVER"
 # list), then waits for the line UNTIL and that no action failed. Adds to
-# $problem (check_report's: the first thing wrong).
+# $problem (check_report's: the first thing wrong). VIRTIO_VCPUS (default 1)
+# sets the vCPU count.
 virtio_boot() {
-    local name=$1 mem=$2 args="acrn.virtio=$3" pci=$4 virtio=$5 until=$6 value
+    local name=$1 mem=$2 args="acrn.virtio=$3" pci=$4 virtio=$5 until=$6 vcpus=${VIRTIO_VCPUS:-1} value
     shift 6
-    linux_vm "$name" 1 "${mem}M" "$args" "$@"
-    check_report "$name" 1 "$mem" "$args" "$pci"
+    linux_vm "$name" "$vcpus" "${mem}M" "$args" "$@"
+    check_report "$name" "$vcpus" "$mem" "$args" "$pci"
     grep -qa '^@@INIT_REACHED' "$WORK/$name.out" || return
     value=$(reported "$name" VIRTIO_DEVICES)
     verify "$name" virtio_devices "$(is "$value" "$virtio")" "guest virtio devices '$value', expected '$virtio'"
@@ -376,19 +380,25 @@ sha_of() { head -c "$2" "$1" | sha256sum | cut -d' ' -f1; }   # sha_of FILE BYTE
 # A sparse 80 MiB image: the guest writes 64 MiB of random data O_DIRECT
 # and checks it; acrn-dm exits, the host checksums the image; a second boot
 # reads it back O_DIRECT. The image keeps its size (the back end neither
-# truncates nor grows it).
+# truncates nor grows it). The write boot has two vCPUs and two queues
+# (mq=2); the read boot one queue with the fast paths off (every kick an
+# I/O request through acrn-dm's ioreq thread).
 case_virtio_blk() {
     local name=virtio_blk img=$WORK/virtio_blk.img value want first
     local pci="0000:00:00.0 0000:00:01.0 0000:00:03.0"
     truncate -s 80M "$img"
-    virtio_boot $name 512 blk_write "$pci" "0002:virtio_blk" "@@VIRTIO_ACTIONS_DONE" -s 3,virtio-blk,"$img"
+    VIRTIO_VCPUS=2 virtio_boot $name 512 blk_write "$pci" "0002:virtio_blk" "@@VIRTIO_ACTIONS_DONE" \
+        -s 3,virtio-blk,mq=2,"$img"
+    value=$(reported $name BLK_QUEUES)
+    verify $name queues "$(is "$value" 2)" "the guest's vda has ${value:-?} queues, expected 2 (mq=2)"
     powered_off $name
     want=$(sha_of "$img" 64M)
     value=$(reported $name BLK_WRITTEN)
     verify $name data_written "$(is "$value" "$want")" "guest wrote sha256 ${value:-?}, the image has $want"
     verify $name image_size "$(is "$(stat -c %s "$img")" $((80 << 20)))" "image is $(stat -c %s "$img") bytes, was 80 MiB"
     first=$problem
-    virtio_boot ${name}_read 512 blk_read "$pci" "0002:virtio_blk" "@@VIRTIO_ACTIONS_DONE" -s 3,virtio-blk,"$img"
+    virtio_boot ${name}_read 512 blk_read "$pci" "0002:virtio_blk" "@@VIRTIO_ACTIONS_DONE" \
+        --virtio_fast_paths off -s 3,virtio-blk,"$img"
     powered_off ${name}_read
     value=$(reported ${name}_read BLK_READ)
     verify ${name}_read data_read "$(is "$value" "$want")" "guest read sha256 ${value:-?}, the image has $want"
@@ -399,11 +409,13 @@ case_virtio_blk() {
 # SIGKILL right after the guest's sync: what the guest was told is on the
 # disk is in the image (the back end completes a write only once it is in
 # the file), although acrn-dm had no chance to flush or close anything.
+# With --virtio_poll: the queues are also run every millisecond from 5 s
+# after DRIVER_OK, and the driver is asked not to kick.
 case_virtio_blk_sigkill() {
     local name=virtio_blk_sigkill img=$WORK/virtio_blk_sigkill.img value want
     truncate -s 16M "$img"
     virtio_boot $name 256 blk_sync_hold "0000:00:00.0 0000:00:01.0 0000:00:03.0" "0002:virtio_blk" \
-        "@@BLK_SYNCED" -s 3,virtio-blk,"$img"
+        "@@BLK_SYNCED" --virtio_poll 1000000 -s 3,virtio-blk,"$img"
     kill -KILL "${PID[$name]}" 2>/dev/null
     finish $name 30
     verify $name killed "$(is "$rc" 137)" "$VMM exited $rc, not by the SIGKILL (137)"

@@ -9,8 +9,9 @@ BUILD=$(cd "${1:?usage: linux-tier.sh BUILD_DIR [CASE...]}" && pwd)
 shift
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NO_KVM_CASES=(missing_files)
-KVM_CASES=(shell_and_sigterm boot_4cpu_testdev boot_8cpu_high_memory reboot)
-# one case's limit when it runs alone, the test host's boot included (a case takes < 1.5 min)
+KVM_CASES=(shell_and_sigterm boot_4cpu_testdev boot_8cpu_high_memory reboot
+    virtio_blk virtio_blk_sigkill virtio_blk_ro virtio_rng_console)
+# one case's limit when it runs alone, the test host's boot included (a case takes < 1.5 min; virtio_blk, two boots with 64 MiB each way, < 2.5)
 CASE_TIMEOUT_S=${LINUX_TIER_CASE_TIMEOUT_S:-420}
 
 say() { echo "linux-tier: $*"; }
