@@ -112,8 +112,14 @@ public:
         if (active_ < depth_) {
             ++active_;
             queue_entry(entry.release());
-        } else {
+            return;
+        }
+        const auto ticket = entry->ticket;
+        try {
             backlog_.push_back(std::move(entry));
+        } catch (...) {
+            in_flight_.end(ticket);  // never queued: a drain must not wait for it
+            throw;
         }
     }
 

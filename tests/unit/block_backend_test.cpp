@@ -98,6 +98,19 @@ TEST(BlockFileTest, RefusedReadWriteOpenIsRetriedReadOnly) {
     }
 }
 
+TEST(BlockFileTest, ARetryThatFailsTooIsReported) {
+    try {
+        (void)open_image_fd("/images/locked", 0, false, [](const char*, int flags) {
+            errno = (flags & O_ACCMODE) == O_RDWR ? EROFS : EACCES;
+            return -1;
+        });
+        ADD_FAILURE() << "no error";
+    } catch (const BlockOpenError& error) {
+        EXPECT_TRUE(contains(error.what(), "'/images/locked'")) << error.what();
+        EXPECT_TRUE(contains(error.what(), std::string("read-only: ") + std::strerror(EACCES))) << error.what();
+    }
+}
+
 TEST(BlockFileTest, OtherOpenFailuresAreNotRetried) {
     int calls = 0;
     try {
