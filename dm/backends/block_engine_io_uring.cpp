@@ -245,6 +245,10 @@ private:
             if (entry == nullptr) {
                 return;  // the destructor's NOP: everything before it has completed
             }
+            // The submitter filled the entry before it queued it, under
+            // ring_mutex_; the kernel passing the entry on is no ordering the
+            // language (or TSan) knows of, taking the mutex is.
+            { std::lock_guard acquire_entry(ring_mutex_); }
             // The thread's exception barrier: a request that fails in here
             // completes with -EIO and the thread goes on.
             try {
