@@ -355,7 +355,7 @@ TEST_P(BlockEngineTest, DestructionWithRequestsInFlightCompletesThem) {
     ScratchImage image(engine_image_bytes);
     auto file = open_engine_file(image);
     std::atomic<int> completed{0};
-    std::vector<std::uint8_t> buffer(engine_image_bytes);
+    std::vector<std::uint8_t> buffer(100 * 4096);
     {
         auto engine = make_engine(*file, 2);
         ASSERT_NE(engine, nullptr);
@@ -363,7 +363,7 @@ TEST_P(BlockEngineTest, DestructionWithRequestsInFlightCompletesThem) {
             BlockRequest request;
             request.op = Op::read;
             request.offset = static_cast<std::uint64_t>(index % 64) * 4096;
-            request.iov = {{buffer.data() + request.offset, 4096}};
+            request.iov = {{buffer.data() + index * 4096, 4096}};
             engine->submit(std::move(request), [&](long) { completed.fetch_add(1); });
         }
     }
