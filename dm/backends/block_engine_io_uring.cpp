@@ -112,8 +112,14 @@ public:
         if (active_ < depth_) {
             ++active_;
             queue_entry(entry.release());
-        } else {
+            return;
+        }
+        const auto ticket = entry->ticket;
+        try {
             backlog_.push_back(std::move(entry));
+        } catch (...) {
+            in_flight_.end(ticket);  // never queued: a drain must not wait for it
+            throw;
         }
     }
 
@@ -239,6 +245,10 @@ private:
             if (entry == nullptr) {
                 return;  // the destructor's NOP: everything before it has completed
             }
+            // The submitter filled the entry before it queued it, under
+            // ring_mutex_; the kernel passing the entry on is no ordering the
+            // language (or TSan) knows of, taking the mutex is.
+            { std::lock_guard acquire_entry(ring_mutex_); }
             // The thread's exception barrier: a request that fails in here
             // completes with -EIO and the thread goes on.
             try {

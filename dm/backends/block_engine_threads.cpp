@@ -47,9 +47,12 @@ public:
 
     void submit(BlockRequest request, Completion done) override {
         const auto ticket = in_flight_.begin();
-        {
+        try {
             std::lock_guard lock(mutex_);
             queue_.push_back({std::move(request), std::move(done), ticket});
+        } catch (...) {
+            in_flight_.end(ticket);  // never queued: a drain must not wait for it
+            throw;
         }
         wake_.notify_one();
     }

@@ -146,7 +146,13 @@ OpenedImage open_image_fd(const std::string& path, int flags, bool read_only, co
         if (error != EACCES && error != EROFS && error != EPERM) {
             refuse_image(path, std::string("cannot open: ") + std::strerror(error));
         }
-        log_warning("virtio-blk: '{}' opened read-only: {}", path, std::strerror(error));
+        UniqueFd read_only_fd(open_call(path.c_str(), flags | O_RDONLY));
+        if (!read_only_fd) {
+            const std::string read_only_error = std::strerror(errno);
+            refuse_image(path, std::string("cannot open: ") + std::strerror(error) + "; read-only: " + read_only_error);
+        }
+        log_warning("virtio-blk: '{}' opened read-only (read-write refused: {})", path, std::strerror(error));
+        return {std::move(read_only_fd), true};
     }
     UniqueFd fd(open_call(path.c_str(), flags | O_RDONLY));
     if (!fd) {
