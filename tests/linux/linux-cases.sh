@@ -72,7 +72,6 @@ qemu_command() {
         -k) qemu_cmd+=(-kernel "$2") ;;
         -r) qemu_cmd+=(-initrd "$2") ;;
         -B) qemu_cmd+=(-append "$2") ;;
-        --virtio_fast_paths | --virtio_poll) ;;  # QEMU's virtio always has its ioeventfds
         -l) [ "$2" = com1,stdio ] || { untranslated="-l $2"; return 1; }
             qemu_cmd+=(-serial stdio) ;;
         -s) # SLOT[:FUNC],EMULATION[,CONFIG]
@@ -84,9 +83,6 @@ qemu_command() {
             virtio-blk,*,ro)
                 qemu_cmd+=(-drive "file=${config%,ro},format=raw,if=none,id=disk$n,cache=writethrough,readonly=on"
                     -device "virtio-blk-pci,drive=disk$n,addr=$slot") ;;
-            virtio-blk,mq=*,?*)
-                qemu_cmd+=(-drive "file=${config#*,},format=raw,if=none,id=disk$n,cache=writethrough"
-                    -device "virtio-blk-pci,drive=disk$n,addr=$slot,num-queues=$(echo "${config%%,*}" | cut -d= -f2)") ;;
             virtio-blk,?*)
                 qemu_cmd+=(-drive "file=$config,format=raw,if=none,id=disk$n,cache=writethrough"
                     -device "virtio-blk-pci,drive=disk$n,addr=$slot") ;;
@@ -168,8 +164,7 @@ finish() {
         wait "${PID[$name]}" 2>/dev/null
         rc=124
     else
-        # (2>/dev/null: bash's "Killed" notice for a VM a case killed itself)
-        wait "${PID[$name]}" 2>/dev/null
+        wait "${PID[$name]}"
         rc=$?
     fi
     unset "PID[$name]"
@@ -339,16 +334,20 @@ case_reboot() {
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 
-# ---- Virtio cases (acrn.virtio= actions of tests/guests/linux/init). The
-# images live in $WORK (tmpfs in the test host): acrn-dm's block back end
-# opens them O_DSYNC, not O_DIRECT, which tmpfs refuses.
+# ---- Virtio cases (acrn.virtio= actions of tests/guests/linux/init). Not
+# in linux-tier.sh's KVM_CASES yet: its VIRTIO_CASES, until acrn-dm has the
+# devices. virtio_blk, virtio_blk_sigkill, virtio_blk_ro and
+# virtio_rng_console take one device (kind) at a time, for bringing each up
+# (five boots, ~4.5 min nested); virtio_all checks the same in two boots
+# (~2 min), for the tier. The images live in $WORK (tmpfs in the test host):
+# acrn-dm's block back end opens them O_DSYNC, not O_DIRECT, which tmpfs refuses.
 
 # virtio_boot NAME MEM_MIB ACTIONS PCI VIRTIO UNTIL [ACRN-DM ARGS...]: one
 # vCPU with acrn.virtio=ACTIONS; the checks of every boot (PCI: the guest's
 # PCI devices), the virtio devices it sees (VIRTIO: its sorted "ID:DRIVER"
-# list), then waits for the line UNTIL and that no action failed. Adds to
-# $problem (check_report's: the first thing wrong). VIRTIO_VCPUS (default 1)
-# sets the vCPU count.
+# list), then waits for the line UNTIL and that no action failed so far.
+# Sets $problem (check_report's: the first thing wrong). VIRTIO_VCPUS
+# (default 1) sets the vCPU count.
 virtio_boot() {
     local name=$1 mem=$2 args="acrn.virtio=$3" pci=$4 virtio=$5 until=$6 vcpus=${VIRTIO_VCPUS:-1} value
     shift 6
@@ -375,78 +374,70 @@ powered_off() {
     fi
 }
 
+# killed NAME: SIGKILL to the VMM, which dies of it (137).
+killed() {
+    # (stderr closed around the kill and the wait: bash's "Killed" notice)
+    { kill -KILL "${PID[$1]}"; wait "${PID[$1]}"; rc=$?; } 2>/dev/null
+    unset "PID[$1]"
+    exec {IN_FD[$1]}>&-
+    verify "$1" killed "$(is "$rc" 137)" "$VMM exited $rc, not by the SIGKILL (137)"
+}
+
 sha_of() { head -c "$2" "$1" | sha256sum | cut -d' ' -f1; }   # sha_of FILE BYTES
 
-# A sparse 80 MiB image: the guest writes 64 MiB of random data O_DIRECT
-# and checks it; acrn-dm exits, the host checksums the image; a second boot
-# reads it back O_DIRECT. The image keeps its size (the back end neither
-# truncates nor grows it). The write boot has two vCPUs and two queues
-# (mq=2); the read boot one queue with the fast paths off (every kick an
-# I/O request through acrn-dm's ioreq thread).
-case_virtio_blk() {
-    local name=virtio_blk img=$WORK/virtio_blk.img value want first
-    local pci="0000:00:00.0 0000:00:01.0 0000:00:03.0"
-    truncate -s 80M "$img"
-    VIRTIO_VCPUS=2 virtio_boot $name 512 blk_write "$pci" "0002:virtio_blk" "@@VIRTIO_ACTIONS_DONE" \
-        -s 3,virtio-blk,mq=2,"$img"
-    value=$(reported $name BLK_QUEUES)
-    verify $name queues "$(is "$value" 2)" "the guest's vda has ${value:-?} queues, expected 2 (mq=2)"
-    powered_off $name
-    want=$(sha_of "$img" 64M)
-    value=$(reported $name BLK_WRITTEN)
-    verify $name data_written "$(is "$value" "$want")" "guest wrote sha256 ${value:-?}, the image has $want"
-    verify $name image_size "$(is "$(stat -c %s "$img")" $((80 << 20)))" "image is $(stat -c %s "$img") bytes, was 80 MiB"
-    first=$problem
-    virtio_boot ${name}_read 512 blk_read "$pci" "0002:virtio_blk" "@@VIRTIO_ACTIONS_DONE" \
-        --virtio_fast_paths off -s 3,virtio-blk,"$img"
-    powered_off ${name}_read
-    value=$(reported ${name}_read BLK_READ)
-    verify ${name}_read data_read "$(is "$value" "$want")" "guest read sha256 ${value:-?}, the image has $want"
-    problem=${first:-$problem}
-    result $name "$([ -z "$problem" ] && echo 1)" "$problem" $name ${name}_read
+# The checks of each action, once the VMM has ended (the image is final).
+# check_blk_write NAME IMAGE: what the guest wrote is the image's first
+# 64 MiB; the image kept its size (the back end neither truncates nor grows
+# it). Sets $image_sum for check_blk_read.
+check_blk_write() {
+    local value size
+    image_sum=$(sha_of "$2" 64M)
+    value=$(reported "$1" BLK_WRITTEN)
+    verify "$1" data_written "$(is "$value" "$image_sum")" "guest wrote sha256 ${value:-?}, the image has $image_sum"
+    size=$(stat -c %s "$2")
+    verify "$1" image_size "$(is "$size" $((80 << 20)))" "image is $size bytes, was 80 MiB"
 }
-
-# SIGKILL right after the guest's sync: what the guest was told is on the
-# disk is in the image (the back end completes a write only once it is in
-# the file), although acrn-dm had no chance to flush or close anything.
-# With --virtio_poll: the queues are also run every millisecond from 5 s
-# after DRIVER_OK, and the driver is asked not to kick.
-case_virtio_blk_sigkill() {
-    local name=virtio_blk_sigkill img=$WORK/virtio_blk_sigkill.img value want
-    truncate -s 16M "$img"
-    virtio_boot $name 256 blk_sync_hold "0000:00:00.0 0000:00:01.0 0000:00:03.0" "0002:virtio_blk" \
-        "@@BLK_SYNCED" --virtio_poll 1000000 -s 3,virtio-blk,"$img"
-    kill -KILL "${PID[$name]}" 2>/dev/null
-    finish $name 30
-    verify $name killed "$(is "$rc" 137)" "$VMM exited $rc, not by the SIGKILL (137)"
-    value=$(reported $name BLK_SYNCED)
-    want=$(sha_of "$img" 4M)
-    verify $name data_synced "$(is "$value" "$want")" "guest synced sha256 ${value:-?}, the image has $want"
-    result $name "$([ -z "$problem" ] && echo 1)" "$problem"
+check_blk_read() {  # NAME SHA256 (of the image's first 64 MiB)
+    local value
+    value=$(reported "$1" BLK_READ)
+    verify "$1" data_read "$(is "$value" "$2")" "guest read sha256 ${value:-?}, the image has $2"
 }
-
-# A read-only disk (",ro"): the guest sees the ro flag and reads, its write
-# fails and the image does not change. (Debian's kernel refuses writes to a
-# read-only disk itself, EPERM, before the device sees them; EIO would be
-# the device refusing one.)
-case_virtio_blk_ro() {
-    local name=virtio_blk_ro img=$WORK/virtio_blk_ro.img value before
-    head -c 16M /dev/urandom >"$img"
-    before=$(sha_of "$img" 16M)
-    virtio_boot $name 256 blk_ro "0000:00:00.0 0000:00:01.0 0000:00:03.0" "0002:virtio_blk" \
-        "@@VIRTIO_ACTIONS_DONE" -s 3,virtio-blk,"$img",ro
-    powered_off $name
-    value=$(reported $name BLK_RO_FLAG)
-    verify $name ro_flag "$(is "$value" 1)" "guest's /sys/block/vda/ro is '${value:-?}', expected 1"
-    value=$(reported $name BLK_RO_READ)
-    verify $name read "$(is "$value" "$(sha_of "$img" 1M)")" "guest read sha256 ${value:-?} of the first MiB, the image has another"
-    value=$(reported $name BLK_RO_WRITE)
+# check_blk_ro NAME IMAGE SHA256_BEFORE: the guest saw the ro flag, read the
+# image, its write failed, and the image did not change. (Debian's kernel
+# refuses writes to a read-only disk itself, EPERM, before the device sees
+# them; EIO would be the device refusing one.)
+check_blk_ro() {
+    local value
+    value=$(reported "$1" BLK_RO_FLAG)
+    verify "$1" ro_flag "$(is "$value" 1)" "guest's /sys/block/DISK/ro is '${value:-?}', expected 1"
+    value=$(reported "$1" BLK_RO_READ)
+    verify "$1" ro_read "$(is "$value" "$(sha_of "$2" 1M)")" "guest read sha256 ${value:-?} of the first MiB, the image has another"
+    value=$(reported "$1" BLK_RO_WRITE)
     case $value in
-    EIO | EPERM | EROFS) say "  $name/write_refused: ok ($value)" ;;
-    *) verify $name write_refused 0 "the guest's write to the read-only disk: ${value:-no report}" ;;
+    EIO | EPERM | EROFS) say "  $1/ro_write_refused: ok ($value)" ;;
+    *) verify "$1" ro_write_refused 0 "the guest's write to the read-only disk: ${value:-no report}" ;;
     esac
-    verify $name image_unchanged "$(is "$(sha_of "$img" 16M)" "$before")" "the read-only image changed"
-    result $name "$([ -z "$problem" ] && echo 1)" "$problem"
+    verify "$1" ro_image_unchanged "$(is "$(sha_of "$2" 16M)" "$3")" "the read-only image changed"
+}
+# check_blk_synced NAME IMAGE: after the SIGKILL, what the guest synced is
+# in the image (the back end completes a write only once it is in the
+# file), although the VMM had no chance to flush or close anything.
+check_blk_synced() {
+    local value want
+    value=$(reported "$1" BLK_SYNCED)
+    want=$(sha_of "$2" 4M)
+    verify "$1" data_synced "$(is "$value" "$want")" "guest synced sha256 ${value:-?}, the image has $want"
+}
+check_rng() {  # NAME
+    local value ok=0
+    value=$(reported "$1" RNG_CURRENT)
+    verify "$1" rng_source "$([[ $value == virtio_rng* ]] && echo 1)" "guest's hw_random source is '${value:-?}', not virtio_rng"
+    value=$(reported "$1" RNG_BYTES)
+    verify "$1" rng_bytes "$(is "$value" 4096)" "guest read ${value:-?} bytes of 4096 from /dev/hwrng"
+    value=$(reported "$1" RNG_NONZERO_BYTES)
+    # 4096 random bytes have 16 zero bytes on average
+    [ -n "$value" ] && [ "$value" -ge 4000 ] && ok=1
+    verify "$1" rng_random "$ok" "only ${value:-?} of 4096 bytes from /dev/hwrng are not zero"
 }
 
 # hvc_exchange SOCKET LINE OUT: connects to the VMM's AF_UNIX console
@@ -481,33 +472,101 @@ open(out, "w").write(got.decode(errors="replace").split("\n")[0].rstrip("\r"))
 PY
 }
 
+# hvc_both_ways NAME SOCKET: once the guest is @@HVC_READY, one line to it
+# through the socket and its answer back; then waits for the guest's last action.
+hvc_both_ways() {
+    local name=$1 token="token-$RANDOM$RANDOM" value
+    grep -qa '^@@HVC_READY' "$WORK/$name.out" || return   # (virtio_boot said why)
+    value=$(hvc_exchange "$2" "host-to-guest $token" "$WORK/$name.hvc")
+    [ -z "$value" ] || say "  $name: $value"
+    wait_for "$name" "@@VIRTIO_ACTIONS_DONE" 120
+    value=$(reported "$name" HVC_RECEIVED)
+    verify "$name" hvc_to_guest "$(is "$value" "host-to-guest $token")" "guest read '${value:-}' from hvc0"
+    value=$(cat "$WORK/$name.hvc" 2>/dev/null)
+    verify "$name" hvc_to_host "$(is "$value" "guest got: host-to-guest $token")" "the socket got '$value'"
+}
+
+PCI_1=(0000:00:00.0 0000:00:01.0 0000:00:03.0)
+
+# A sparse 80 MiB image: the guest writes 64 MiB of random data O_DIRECT;
+# acrn-dm exits, the host checksums the image; a second boot reads it back O_DIRECT.
+case_virtio_blk() {
+    local name=virtio_blk img=$WORK/virtio_blk.img first
+    truncate -s 80M "$img"
+    virtio_boot $name 512 blk_write "${PCI_1[*]}" "0002:virtio_blk" "@@VIRTIO_ACTIONS_DONE" -s 3,virtio-blk,"$img"
+    powered_off $name
+    check_blk_write $name "$img"
+    first=$problem
+    virtio_boot ${name}_read 512 blk_read "${PCI_1[*]}" "0002:virtio_blk" "@@VIRTIO_ACTIONS_DONE" -s 3,virtio-blk,"$img"
+    powered_off ${name}_read
+    check_blk_read ${name}_read "$image_sum"
+    problem=${first:-$problem}
+    result $name "$([ -z "$problem" ] && echo 1)" "$problem" $name ${name}_read
+}
+
+# SIGKILL right after the guest's sync.
+case_virtio_blk_sigkill() {
+    local name=virtio_blk_sigkill img=$WORK/virtio_blk_sigkill.img
+    truncate -s 16M "$img"
+    virtio_boot $name 256 blk_sync_hold "${PCI_1[*]}" "0002:virtio_blk" "@@BLK_SYNCED" -s 3,virtio-blk,"$img"
+    killed $name
+    check_blk_synced $name "$img"
+    result $name "$([ -z "$problem" ] && echo 1)" "$problem"
+}
+
+# A read-only disk (",ro") with 16 MiB of random data.
+case_virtio_blk_ro() {
+    local name=virtio_blk_ro img=$WORK/virtio_blk_ro.img before
+    head -c 16M /dev/urandom >"$img"
+    before=$(sha_of "$img" 16M)
+    virtio_boot $name 256 blk_ro "${PCI_1[*]}" "0002:virtio_blk" "@@VIRTIO_ACTIONS_DONE" -s 3,virtio-blk,"$img",ro
+    powered_off $name
+    check_blk_ro $name "$img" "$before"
+    result $name "$([ -z "$problem" ] && echo 1)" "$problem"
+}
+
 # virtio-rnd and a virtio-console port as hvc0 on an AF_UNIX socket: 4 KiB
 # from /dev/hwrng through virtio_rng; one line each way through hvc0.
 case_virtio_rng_console() {
-    local name=virtio_rng_console sock=$WORK/virtio_rng_console.sock value token="token-$RANDOM$RANDOM" ok
-    virtio_boot $name 256 rng,hvc "0000:00:00.0 0000:00:01.0 0000:00:03.0 0000:00:04.0" \
-        "0003:virtio_console 0004:virtio_rng" "@@HVC_READY" \
-        -s 3,virtio-rnd -s 4,virtio-console,@socket:hvcport="$sock"
-    value=$(reported $name RNG_CURRENT)
-    verify $name rng_source "$([[ $value == virtio_rng* ]] && echo 1)" "guest's hw_random source is '${value:-?}', not virtio_rng"
-    value=$(reported $name RNG_BYTES)
-    verify $name rng_bytes "$(is "$value" 4096)" "guest read ${value:-?} bytes of 4096 from /dev/hwrng"
-    value=$(reported $name RNG_NONZERO_BYTES)
-    ok=0
-    # 4096 random bytes have 16 zero bytes on average
-    [ -n "$value" ] && [ "$value" -ge 4000 ] && ok=1
-    verify $name rng_random "$ok" "only ${value:-?} of 4096 bytes from /dev/hwrng are not zero"
-    if grep -qa '^@@HVC_READY' "$WORK/$name.out"; then
-        value=$(hvc_exchange "$sock" "host-to-guest $token" "$WORK/$name.hvc")
-        [ -z "$value" ] || say "  $name: $value"
-        wait_for $name "@@VIRTIO_ACTIONS_DONE" 60
-        value=$(reported $name HVC_RECEIVED)
-        verify $name hvc_to_guest "$(is "$value" "host-to-guest $token")" "guest read '${value:-}' from hvc0"
-        value=$(cat "$WORK/$name.hvc" 2>/dev/null)
-        verify $name hvc_to_host "$(is "$value" "guest got: host-to-guest $token")" "the socket got '$value'"
-    fi
+    local name=virtio_rng_console
+    virtio_boot $name 256 rng,hvc "${PCI_1[*]} 0000:00:04.0" "0003:virtio_console 0004:virtio_rng" "@@HVC_READY" \
+        -s 3,virtio-rnd -s 4,virtio-console,@socket:hvcport="$WORK/$name.sock"
+    check_rng $name
+    hvc_both_ways $name "$WORK/$name.sock"
     powered_off $name
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
+}
+
+# All of the above in two boots. First: a disk written (vda), a read-only
+# one (vdb), virtio-rnd, the console; second: the first disk read back
+# (vda), another synced (vdb), then SIGKILL.
+case_virtio_all() {
+    local value name=virtio_all img=$WORK/virtio_all.img ro=$WORK/virtio_all_ro.img sync=$WORK/virtio_all_sync.img
+    local before first pci="${PCI_1[*]} 0000:00:04.0 0000:00:05.0 0000:00:06.0"
+    truncate -s 80M "$img"
+    truncate -s 16M "$sync"
+    head -c 16M /dev/urandom >"$ro"
+    before=$(sha_of "$ro" 16M)
+    VIRTIO_VCPUS=2 virtio_boot $name 512 blk_write@vda,blk_ro@vdb,rng,hvc "$pci" \
+        "0002:virtio_blk 0002:virtio_blk 0003:virtio_console 0004:virtio_rng" "@@HVC_READY" --virtio_poll 1000000 \
+        -s 3,virtio-blk,mq=2,"$img" -s 4,virtio-blk,"$ro",ro -s 5,virtio-rnd \
+        -s 6,virtio-console,@socket:hvcport="$WORK/$name.sock"
+    value=$(reported $name BLK_QUEUES)
+    verify $name blk_queues "$(is "$value" 2)" "the guest's vda has ${value:-?} queues, expected 2 (mq=2)"
+    check_rng $name
+    hvc_both_ways $name "$WORK/$name.sock"
+    powered_off $name
+    check_blk_write $name "$img"
+    check_blk_ro $name "$ro" "$before"
+    first=$problem
+    virtio_boot ${name}_2 512 blk_read@vda,blk_sync_hold@vdb "${PCI_1[*]} 0000:00:04.0" \
+        "0002:virtio_blk 0002:virtio_blk" "@@BLK_SYNCED" --virtio_fast_paths off \
+        -s 3,virtio-blk,"$img" -s 4,virtio-blk,"$sync"
+    killed ${name}_2
+    check_blk_read ${name}_2 "$image_sum"
+    check_blk_synced ${name}_2 "$sync"
+    problem=${first:-$problem}
+    result $name "$([ -z "$problem" ] && echo 1)" "$problem" $name ${name}_2
 }
 
 # A missing kernel or initrd: one line naming the file, ACRN's statuses.
