@@ -334,13 +334,12 @@ case_reboot() {
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 
-# ---- Virtio cases (acrn.virtio= actions of tests/guests/linux/init). Not
-# in linux-tier.sh's KVM_CASES yet: its VIRTIO_CASES, until acrn-dm has the
-# devices. virtio_blk, virtio_blk_sigkill, virtio_blk_ro and
-# virtio_rng_console take one device (kind) at a time, for bringing each up
-# (five boots, ~4.5 min nested); virtio_all checks the same in two boots
-# (~2 min), for the tier. The images live in $WORK (tmpfs in the test host):
-# acrn-dm's block back end opens them O_DSYNC, not O_DIRECT, which tmpfs refuses.
+# ---- Virtio cases (acrn.virtio= actions of tests/guests/linux/init).
+# virtio_blk, virtio_blk_sigkill, virtio_blk_ro and virtio_rng_console take
+# one device (kind) at a time, for bringing each up (five boots, ~4.5 min
+# nested); virtio_all checks the same in two boots (~2 min), for the tier.
+# The images live in $WORK (tmpfs in the test host): acrn-dm's block back
+# end opens them O_DSYNC, not O_DIRECT, which tmpfs refuses.
 
 # virtio_boot NAME MEM_MIB ACTIONS PCI VIRTIO UNTIL [ACRN-DM ARGS...]: one
 # vCPU with acrn.virtio=ACTIONS; the checks of every boot (PCI: the guest's
