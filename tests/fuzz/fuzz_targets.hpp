@@ -21,4 +21,8 @@ int virtio_chains(const std::uint8_t* data, std::size_t size);
 // (ring and buffer writes, kicks, register accesses, resets).
 int virtio_blk(const std::uint8_t* data, std::size_t size);
 
+// virtio-console (three ports, host input waiting on each) driven the same
+// way, the multiport control messages included.
+int virtio_console(const std::uint8_t* data, std::size_t size);
+
 }  // namespace acrn::fuzz

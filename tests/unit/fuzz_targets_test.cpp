@@ -63,5 +63,13 @@ TEST(FuzzTargetsTest, VirtioBlkSurvivesRandomGuestOperations) {
     }
 }
 
+TEST(FuzzTargetsTest, VirtioConsoleSurvivesRandomGuestOperations) {
+    std::mt19937 random(20261204);
+    for (int round = 0; round < 100; ++round) {
+        const auto input = random_virtio_operations(random);
+        EXPECT_EQ(virtio_console(input.data(), input.size()), 0);
+    }
+}
+
 }  // namespace
 }  // namespace acrn::fuzz
