@@ -27,7 +27,14 @@ void LineSource::pulse() {
 
 void MsiSource::send(std::uint64_t address, std::uint32_t data) {
     injections_.fetch_add(1, std::memory_order_relaxed);
+    if (irqfd_ && irqfd_->send(MsiMessage{address, data})) {
+        return;
+    }
     controller_.send_msi(address, data);
+}
+
+void MsiSource::route_through_irqfd(FastPaths& fast_paths) {
+    irqfd_ = std::make_unique<MsiIrqfd>(fast_paths, name_);
 }
 
 LineSource& InterruptSources::add_line(std::uint32_t gsi, std::string name) {

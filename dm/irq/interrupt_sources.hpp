@@ -13,11 +13,13 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "dm/irq/interrupt_sink.hpp"
+#include "dm/irq/msi_irqfd.hpp"
 
 namespace acrn::dm {
 
@@ -69,7 +71,12 @@ public:
     MsiSource(const MsiSource&) = delete;
     MsiSource& operator=(const MsiSource&) = delete;
 
+    // Counts the injection, then sends it through the source's irqfd if it
+    // has one, or through the interrupt controller.
     void send(std::uint64_t address, std::uint32_t data);
+    // From now on, send through an irqfd where the relay offers one (set
+    // before the source is first sent; see dm/irq/msi_irqfd.hpp).
+    void route_through_irqfd(FastPaths& fast_paths);
 
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
     [[nodiscard]] std::uint64_t injections() const noexcept { return injections_.load(std::memory_order_relaxed); }
@@ -78,6 +85,7 @@ private:
     InterruptSink& controller_;
     const std::string name_;
     std::atomic<std::uint64_t> injections_{0};
+    std::unique_ptr<MsiIrqfd> irqfd_;
 };
 
 // What a source looks like from outside, for the monitor and for logs.

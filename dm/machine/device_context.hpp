@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "abi/acrn/abi.h"
+#include "dm/io/fast_paths.hpp"
 #include "dm/pci/pci_bus.hpp"
 #include "dm/virtio/virtio_settings.hpp"
 
@@ -18,17 +19,6 @@ namespace acrn::dm {
 class GuestMemory;
 class InterruptSources;
 class PowerControl;
-
-// The relay's fast paths, as a device registers them: a guest write that
-// signals an eventfd without a trip through acrn-dm (ioeventfd), and an
-// eventfd that injects an MSI (irqfd). Each returns 0 or -errno, as the
-// HSM ioctls do.
-class FastPaths {
-public:
-    virtual ~FastPaths() = default;
-    [[nodiscard]] virtual int ioeventfd(const acrn_ioeventfd& request) = 0;
-    [[nodiscard]] virtual int irqfd(const acrn_irqfd& request) = 0;
-};
 
 struct DeviceContext {
     PciAddress address;

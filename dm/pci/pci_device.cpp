@@ -134,7 +134,11 @@ void PciDevice::connect_interrupts(InterruptSources& sources, std::optional<std:
     const unsigned vectors = std::max(msi_ ? msi_->capable_vectors() : 0u, msix_ ? msix_->layout().vectors : 0u);
     vector_sources_.clear();
     for (unsigned vector = 0; vector < vectors; ++vector) {
-        vector_sources_.push_back(&sources.add_msi(name_ + " vector " + std::to_string(vector)));
+        MsiSource& source = sources.add_msi(name_ + " vector " + std::to_string(vector));
+        if (irqfd_paths_ != nullptr) {
+            source.route_through_irqfd(*irqfd_paths_);
+        }
+        vector_sources_.push_back(&source);
     }
 }
 

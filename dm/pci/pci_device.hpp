@@ -57,6 +57,7 @@ inline constexpr std::uint16_t kCommandInterruptDisable = 1u << 10;
 inline constexpr std::uint16_t kStatusInterrupt = 1u << 3;
 inline constexpr std::uint16_t kStatusCapabilities = 1u << 4;
 
+class FastPaths;
 class InterruptSources;
 class LineSource;
 class MsiSource;
@@ -114,6 +115,9 @@ protected:
     void declare_msi(unsigned vectors, bool per_vector_mask);
     // MSI-X with its table and PBA inside declared memory BARs.
     void declare_msix(const MsixCapability::Layout& layout);
+    // The function's MSI / MSI-X vectors go through irqfds where the relay
+    // offers them (set before connect_interrupts).
+    void use_irqfds(FastPaths& fast_paths) { irqfd_paths_ = &fast_paths; }
     // A capability of the device's own: `length` bytes (id and next pointer
     // included) linked into the list; returns its offset. `contents` and
     // `writable` (same length, may be empty) fill it from byte 2 on.
@@ -162,6 +166,7 @@ private:
     std::optional<MsiCapability> msi_;
     std::optional<MsixCapability> msix_;
     std::vector<MsiSource*> vector_sources_;
+    FastPaths* irqfd_paths_ = nullptr;
     AddressBus* pio_ = nullptr;
     AddressBus* mmio_ = nullptr;
 };

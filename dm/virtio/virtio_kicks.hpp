@@ -42,8 +42,6 @@ public:
     void start(std::uint64_t notify_base, const std::vector<unsigned>& queues);
     void stop();
 
-    [[nodiscard]] unsigned ioeventfds() const noexcept { return static_cast<unsigned>(registered_.size()); }
-
 private:
     struct Shared;
     struct Registered;

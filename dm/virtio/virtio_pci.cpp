@@ -74,6 +74,9 @@ VirtioPciDevice::VirtioPciDevice(std::string name, const VirtioIdentity& identit
     }
     declare_bar(kVirtioBar, BarKind::memory64, kVirtioBarSize);
     set_interrupt_pin(1);
+    if (settings_.fast_paths) {
+        use_irqfds(context.fast_paths);
+    }
     if (settings_.single_msi) {
         declare_msi(1, false);
     } else {

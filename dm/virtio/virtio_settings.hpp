@@ -13,8 +13,9 @@ struct VirtioSettings {
     // <ns> and the driver is asked not to kick (ACRN's poll mode).
     std::optional<std::uint32_t> poll_ns;
     std::chrono::milliseconds poll_start_delay{5000};  // ACRN's: firmware and driver bring-up come first
-    // Kicks through ioeventfd where the relay offers it (the switch keeps
-    // the plain path tested and measurable: --virtio_fast_paths off).
+    // Kicks through ioeventfds and MSI-X interrupts through irqfds where the
+    // relay offers them (the switch keeps the plain paths tested and
+    // measurable: --virtio_fast_paths off).
     bool fast_paths = true;
     // --virtio_msi: a single MSI instead of MSI-X.
     bool single_msi = false;

@@ -26,11 +26,28 @@ protected:
     }
     // One 64-byte request on queue 0, served.
     void request_random(std::uint64_t gpa = VirtioTestDriver::kBuffers) {
+        // used_event (event index): an interrupt for this request, please.
+        const std::uint64_t used_event = VirtioTestDriver::avail(0) + 4 + 2 * VirtioTestDriver::kQueueSize;
+        ASSERT_TRUE(driver_.memory.store_release<std::uint16_t>(used_event, driver_.used_idx(0)));
         driver_.add_chain(0, {{gpa, 64, true}});
         driver_.kick(0);
         driver_.run_loop();
     }
     std::uint8_t isr() { return static_cast<std::uint8_t>(driver_.bar_read(VirtioPciDevice::kIsrOffset, 1)); }
+    // MSI-X on, `vector` programmed with `data` and unmasked.
+    void enable_msix_vector(unsigned vector, std::uint32_t data) {
+        const std::uint8_t msix = rnd_->find_capability(MsixCapability::kId);
+        rnd_->config_write(msix + 2, 2, 0x8000);
+        const auto table_write = [&](unsigned dword, std::uint32_t value) {
+            const std::uint64_t address = VirtioTestDriver::kMsixBar + vector * 16 + dword * 4;
+            auto target = driver_.mmio.resolve(address, 4);
+            ASSERT_TRUE(target);
+            target->device->write(IoAccess{address, address - target->base, 4, 0}, value);
+        };
+        table_write(0, 0xFEE0'0000);
+        table_write(2, data);
+        table_write(3, 0);
+    }
 
     VirtioTestDriver driver_;
     std::shared_ptr<VirtioRnd> rnd_;
@@ -89,17 +106,7 @@ TEST_F(VirtioPciTest, EntropyRequestOverIntx) {
 
 TEST_F(VirtioPciTest, EntropyRequestOverMsix) {
     create();
-    const std::uint8_t msix = rnd_->find_capability(MsixCapability::kId);
-    rnd_->config_write(msix + 2, 2, 0x8000);  // MSI-X enable
-    const auto table_write = [&](unsigned vector, unsigned dword, std::uint32_t value) {
-        const std::uint64_t address = VirtioTestDriver::kMsixBar + vector * 16 + dword * 4;
-        auto target = driver_.mmio.resolve(address, 4);
-        ASSERT_TRUE(target);
-        target->device->write(IoAccess{address, address - target->base, 4, 0}, value);
-    };
-    table_write(1, 0, 0xFEE0'0000);
-    table_write(1, 2, 0x45);
-    table_write(1, 3, 0);  // unmask
+    enable_msix_vector(1, 0x45);
     driver_.set_status(0);
     driver_.set_status(status::acknowledge | status::driver);
     driver_.write_driver_features(kFeatures);
@@ -116,6 +123,58 @@ TEST_F(VirtioPciTest, EntropyRequestOverMsix) {
     ASSERT_EQ(driver_.interrupts.msis.size(), 1u);
     EXPECT_EQ(driver_.interrupts.msis[0].data, 0x45u);
     EXPECT_FALSE(driver_.interrupts.high(VirtioTestDriver::kGsi));
+}
+
+TEST_F(VirtioPciTest, MsixInterruptsThroughIrqfdFollowTheVector) {
+    driver_.fast_paths.result = 0;
+    create();
+    enable_msix_vector(1, 0x45);
+    driver_.set_status(0);
+    driver_.set_status(status::acknowledge | status::driver);
+    driver_.write_driver_features(kFeatures);
+    driver_.set_status(status::acknowledge | status::driver | status::features_ok);
+    driver_.setup_queue(0, 1);
+    driver_.set_status(kAllStatus);
+    request_random();
+    ASSERT_EQ(driver_.fast_paths.irqfds.size(), 1u);
+    const acrn_irqfd bound = driver_.fast_paths.irqfds[0];
+    EXPECT_EQ(bound.msi.msi_data, 0x45u);
+    EXPECT_EQ(bound.flags, 0u);
+    std::uint64_t count = 0;
+    EXPECT_EQ(::read(bound.fd, &count, sizeof count), 8);
+    EXPECT_EQ(count, 1u) << "the interrupt went through the eventfd";
+    {
+        std::lock_guard lock(driver_.interrupts.msi_mutex);
+        EXPECT_TRUE(driver_.interrupts.msis.empty());
+    }
+    const auto stats = driver_.sources.stats();
+    const auto vector1 = std::find_if(stats.begin(), stats.end(), [](const InterruptSourceStats& each) {
+        return each.name.find("vector 1") != std::string::npos;
+    });
+    ASSERT_NE(vector1, stats.end());
+    EXPECT_EQ(vector1->injections, 1u) << "counted as any other injection";
+
+    enable_msix_vector(1, 0x46);  // the guest moves the vector: a new binding
+    request_random(VirtioTestDriver::kBuffers + 0x100);
+    ASSERT_EQ(driver_.fast_paths.irqfds.size(), 3u);
+    EXPECT_NE(driver_.fast_paths.irqfds[1].flags & ACRN_IRQFD_FLAG_DEASSIGN, 0u);
+    EXPECT_EQ(driver_.fast_paths.irqfds[2].msi.msi_data, 0x46u);
+}
+
+TEST_F(VirtioPciTest, MsixWithoutIrqfdFromTheRelay) {
+    create();  // the recording relay refuses irqfds
+    enable_msix_vector(1, 0x47);
+    driver_.set_status(0);
+    driver_.set_status(status::acknowledge | status::driver);
+    driver_.write_driver_features(kFeatures);
+    driver_.set_status(status::acknowledge | status::driver | status::features_ok);
+    driver_.setup_queue(0, 1);
+    driver_.set_status(kAllStatus);
+    request_random();
+    request_random(VirtioTestDriver::kBuffers + 0x100);
+    EXPECT_EQ(driver_.fast_paths.irqfds.size(), 1u) << "asked once, then not again";
+    std::lock_guard lock(driver_.interrupts.msi_mutex);
+    EXPECT_EQ(driver_.interrupts.msis.size(), 2u);
 }
 
 TEST_F(VirtioPciTest, MalformedChainNeedsResetAndResetRecovers) {
