@@ -24,8 +24,8 @@ private:
 
 Machine::Machine(Hsm& hsm, const PciWindows& windows)
     : controller_(std::make_unique<HsmInterruptSink>(hsm)),
-      sources_(*controller_),
       fast_paths_(std::make_unique<HsmFastPaths>(hsm)),
+      sources_(*controller_),
       bars_(windows) {}
 
 // Devices go before the buses and sources they reference (members are

@@ -52,8 +52,8 @@ public:
 
 private:
     std::unique_ptr<InterruptSink> controller_;
+    std::unique_ptr<FastPaths> fast_paths_;  // before sources_: their irqfds are released through it
     InterruptSources sources_;
-    std::unique_ptr<FastPaths> fast_paths_;
     IoBuses buses_;
     BarAllocator bars_;
     std::shared_ptr<AcpiPm> acpi_pm_;                      // SIGTERM presses its power button

@@ -172,9 +172,9 @@ private:
 
     dm::GuestMemory memory_{4ull << 20};
     Sink sink_;
+    NoFastPaths fast_paths_;  // before sources_: their irqfds are released through it
     dm::InterruptSources sources_{sink_};
     boost::asio::io_context loop_;
-    NoFastPaths fast_paths_;
     NoPower power_;
     dm::VirtioSettings settings_;
     dm::AddressBus pio_{"pio"};

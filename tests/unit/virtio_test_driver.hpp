@@ -176,9 +176,9 @@ public:
 
     GuestMemory memory{16ull << 20};
     RecordingInterrupts interrupts;
+    RecordingFastPaths fast_paths;  // before sources: their irqfds are released through it
     InterruptSources sources{interrupts};
     boost::asio::io_context loop;
-    RecordingFastPaths fast_paths;
     RecordingPower power;
     VirtioSettings settings;
     AddressBus pio{"pio"};
