@@ -299,7 +299,9 @@ void VirtioConsole::send_control(std::uint32_t id, std::uint16_t event, std::uin
     const ControlMessage message{id, event, value};
     std::vector<std::uint8_t> bytes(sizeof message + text.size());
     std::memcpy(bytes.data(), &message, sizeof message);
-    std::memcpy(bytes.data() + sizeof message, text.data(), text.size());
+    if (!text.empty()) {
+        std::memcpy(bytes.data() + sizeof message, text.data(), text.size());
+    }
     control_out_.push_back(std::move(bytes));
 }
 

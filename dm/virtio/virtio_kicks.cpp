@@ -86,9 +86,9 @@ void VirtioKicks::start(std::uint64_t notify_base, const std::vector<unsigned>& 
             entry.request.len = 2;
             const int rc = fast_paths_.ioeventfd(entry.request);
             if (rc < 0) {
-                log_info("{}: queue {}: no ioeventfd ({}); kicks come as I/O requests", device_.name(), queue,
-                         std::strerror(-rc));
-                continue;
+                // The relay's answer is the same for every queue: say it once.
+                log_info("{}: no ioeventfd ({}); kicks come as I/O requests", device_.name(), std::strerror(-rc));
+                break;
             }
             descriptors.emplace_back(queue, ::fcntl(entry.event.fd(), F_DUPFD_CLOEXEC, 0));
             registered_.push_back(std::move(entry));

@@ -29,6 +29,8 @@ public:
     static std::uint64_t avail(unsigned q) { return desc(q) + 0x400; }
     static std::uint64_t used(unsigned q) { return desc(q) + 0x800; }
 
+    VirtioFuzzRig() { settings_.fast_paths = false; }  // no relay here to offer them
+
     [[nodiscard]] dm::DeviceContext context(std::string_view config) {
         return dm::DeviceContext{dm::PciAddress{0, 4, 0}, config, memory_, sources_, loop_, fast_paths_, power_,
                                  settings_,           2};
