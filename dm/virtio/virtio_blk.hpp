@@ -25,7 +25,7 @@ class VirtioBlk final : public VirtioPciDevice {
 public:
     static constexpr std::uint16_t kQueueSize = 256;
     static constexpr std::uint32_t kSectorSize = 512;  // virtio-blk's unit, whatever blk_size says
-    static constexpr std::uint32_t kSegMax = 126;      // data descriptors per request (a queue of 256 less header and status)
+    static constexpr std::uint32_t kSegMax = kQueueSize - 2;  // data buffers a request may have: all but header and status
 
     // Throws std::invalid_argument (bad configuration) or BlockOpenError.
     VirtioBlk(const DeviceContext& context, const BlockOptions& options);
