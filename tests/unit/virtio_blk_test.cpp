@@ -207,8 +207,8 @@ TEST_F(VirtioBlkTest, ResetWhileRequestsAreInFlight) {
         std::uint64_t sector;
     } header{1, 0, 0};
     ASSERT_TRUE(driver_.memory.write(kHeader, &header, sizeof header));
-    for (int i = 0; i < 5; ++i) {  // 15 of the queue's 16 descriptors
-        driver_.add_chain(0, {{kHeader, 16, false}, {kData, 4096, false}, {kStatus, 1, true}});
+    for (unsigned i = 0; i < 5; ++i) {  // 15 of the queue's 16 descriptors; a status byte each
+        driver_.add_chain(0, {{kHeader, 16, false}, {kData, 4096, false}, {kStatus + 8 * i, 1, true}});
     }
     driver_.kick(0);
     driver_.run_loop();
