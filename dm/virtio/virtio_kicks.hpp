@@ -42,7 +42,8 @@ public:
     void start(std::uint64_t notify_base, const std::vector<unsigned>& queues);
     void stop();
 
-    [[nodiscard]] unsigned ioeventfds() const noexcept { return static_cast<unsigned>(registered_.size()); }
+    // (Defined where Registered is complete: a unity batch may start with a user of this header.)
+    [[nodiscard]] unsigned ioeventfds() const noexcept;
 
 private:
     struct Shared;
