@@ -21,4 +21,8 @@ int virtio_chains(const std::uint8_t* data, std::size_t size);
 // (ring and buffer writes, kicks, register accesses, resets).
 int virtio_blk(const std::uint8_t* data, std::size_t size);
 
+// virtio-net behind its transport, the same guest operations, on a back end
+// that takes every frame (sometimes only later) and offers 64 inbound ones.
+int virtio_net(const std::uint8_t* data, std::size_t size);
+
 }  // namespace acrn::fuzz
