@@ -112,7 +112,11 @@ VirtioNet::VirtioNet(const DeviceContext& context, const NetOptions& options, st
     }
 }
 
-VirtioNet::~VirtioNet() = default;
+VirtioNet::~VirtioNet() {
+    const Counters counted = counters();
+    log_info("{}: tap {}: {} frames received ({} dropped), {} sent ({} dropped)", name(), backend_->name(),
+             counted.received, counted.receive_dropped, counted.transmitted, counted.transmit_dropped);
+}
 
 std::string VirtioNet::check_config(std::string_view config) {
     try {
