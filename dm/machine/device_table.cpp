@@ -9,6 +9,7 @@
 #include "dm/machine/device_context.hpp"
 #include "dm/virtio/virtio_blk.hpp"
 #include "dm/virtio/virtio_console.hpp"
+#include "dm/virtio/virtio_net.hpp"
 #include "dm/virtio/virtio_rnd.hpp"
 
 namespace acrn::dm {
@@ -53,7 +54,7 @@ const std::array kEmulations{
     PciEmulation{.name = "virtio-blk", .check_config = VirtioBlk::check_config, .create = VirtioBlk::create},
     PciEmulation{
         .name = "virtio-console", .check_config = VirtioConsole::check_config, .create = VirtioConsole::create},
-    not_yet("virtio-net"),
+    PciEmulation{.name = "virtio-net", .check_config = VirtioNet::check_config, .create = VirtioNet::create},
     not_yet("xhci"), not_yet("passthru"), not_yet("uart"), not_yet("virtio-input"), not_yet("virtio-gpio"),
     not_yet("virtio-i2c"), not_yet("ahci"), not_yet("wdt-i6300esb"), not_yet("virtio-hyper_dmabuf"),
     not_yet("virtio-audio"), not_yet("virtio-ipu"), not_yet("virtio-rpmb"), not_yet("virtio-gpu"),

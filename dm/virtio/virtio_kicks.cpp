@@ -51,6 +51,7 @@ VirtioKicks::VirtioKicks(VirtioPciDevice& device, boost::asio::io_context& loop,
                          const VirtioSettings& settings)
     : device_(device), fast_paths_(fast_paths), settings_(settings), shared_(std::make_shared<Shared>(loop)) {}
 
+
 VirtioKicks::~VirtioKicks() {
     deassign_all();
     // The device goes away once the event loop no longer runs, so the loop's

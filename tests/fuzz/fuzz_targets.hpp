@@ -25,4 +25,8 @@ int virtio_blk(const std::uint8_t* data, std::size_t size);
 // way, the multiport control messages included.
 int virtio_console(const std::uint8_t* data, std::size_t size);
 
+// virtio-net behind its transport, the same guest operations, on a back end
+// that takes every frame (sometimes only later) and offers 64 inbound ones.
+int virtio_net(const std::uint8_t* data, std::size_t size);
+
 }  // namespace acrn::fuzz

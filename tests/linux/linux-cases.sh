@@ -123,8 +123,12 @@ start_vm() {
         PID[$name]=$!
         return
     fi
+    # VM_NETNS: acrn-dm runs in that network namespace (ip netns exec
+    # execs it: $! is acrn-dm itself).
+    local -a netns=()
+    [ -z "${VM_NETNS:-}" ] || netns=(ip netns exec "$VM_NETNS")
     # A VM name has at most 15 characters.
-    "$DM" "$@" "vm-${name:0:12}" <"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    "${netns[@]}" "$DM" "$@" "vm-${name:0:12}" <"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
     PID[$name]=$!
 }
 
@@ -346,7 +350,8 @@ case_reboot() {
 # PCI devices), the virtio devices it sees (VIRTIO: its sorted "ID:DRIVER"
 # list), then waits for the line UNTIL and that no action failed so far.
 # Sets $problem (check_report's: the first thing wrong). VIRTIO_VCPUS
-# (default 1) sets the vCPU count.
+# (default 1) sets the vCPU count, VIRTIO_WAIT (default 240) how many
+# seconds UNTIL may take.
 virtio_boot() {
     local name=$1 mem=$2 args="acrn.virtio=$3" pci=$4 virtio=$5 until=$6 vcpus=${VIRTIO_VCPUS:-1} value
     shift 6
@@ -356,10 +361,10 @@ virtio_boot() {
     value=$(reported "$name" VIRTIO_DEVICES)
     verify "$name" virtio_devices "$(is "$value" "$virtio")" "guest virtio devices '$value', expected '$virtio'"
     # (A failed action reports and goes on, so UNTIL may never come.)
-    wait_for "$name" "$until" 240
+    wait_for "$name" "$until" "${VIRTIO_WAIT:-240}"
     value=$(grep -a -m1 '^@@VIRTIO_FAIL' "$WORK/$name.out" | tr -d '\r')
     if [ -z "$value" ] && ! grep -qaF -- "$until" "$WORK/$name.out"; then
-        value="no '$until' from the guest within 240 s"
+        value="no '$until' from the guest within ${VIRTIO_WAIT:-240} s"
     fi
     verify "$name" actions "$(is "$value" "")" "$value"
 }
@@ -566,6 +571,86 @@ case_virtio_all() {
     check_blk_synced ${name}_2 "$sync"
     problem=${first:-$problem}
     result $name "$([ -z "$problem" ] && echo 1)" "$problem" $name ${name}_2
+}
+
+# NET_PEER (python3, argument DIR): the host's end of the virtio_net case,
+# run in the namespace: takes what 10.0.2.1:5001 receives until the guest
+# closes, then sends 32 MiB of random data to whoever connects to
+# 10.0.2.1:5002 and closes. Writes DIR/received and DIR/sent ("BYTES
+# SHA256"); DIR/ready once it listens.
+NET_PEER=$(cat <<'PY'
+import hashlib, os, socket, sys
+out = sys.argv[1]
+def listener(port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("10.0.2.1", port))
+    s.listen(1)
+    s.settimeout(400)
+    return s
+inbound, outbound = listener(5001), listener(5002)
+open(os.path.join(out, "ready"), "w").close()
+conn, _ = inbound.accept()
+conn.settimeout(120)
+digest, count = hashlib.sha256(), 0
+while True:
+    chunk = conn.recv(1 << 16)
+    if not chunk:
+        break
+    digest.update(chunk)
+    count += len(chunk)
+conn.close()
+open(os.path.join(out, "received"), "w").write("%d %s\n" % (count, digest.hexdigest()))
+data = os.urandom(32 << 20)
+conn, _ = outbound.accept()
+conn.settimeout(120)
+conn.sendall(data)
+conn.close()
+open(os.path.join(out, "sent"), "w").write("%d %s\n" % (len(data), hashlib.sha256(data).hexdigest()))
+PY
+)
+
+# virtio-net on a tap in a network namespace of its own (10.0.2.1/24 on the
+# host end): the guest's eth0 has ACRN's default MAC for slot 3, answers
+# ping, and 32 MiB go each way over TCP, checked by sha256 at both ends.
+case_virtio_net() {
+    local name=virtio_net ns=acrn-net-$$ tap=acrntap0 peer=$WORK/virtio_net.peer value want peer_pid n=0
+    problem=
+    mkdir -p "$peer"
+    if ! { ip netns add "$ns" && ip -n "$ns" link set lo up && ip -n "$ns" tuntap add dev "$tap" mode tap &&
+        ip -n "$ns" addr add 10.0.2.1/24 dev "$tap" && ip -n "$ns" link set "$tap" up; } 2>"$WORK/$name.setup"; then
+        result $name 0 "cannot set up the namespace and its tap: $(tr '\n' ' ' <"$WORK/$name.setup")"
+        ip netns del "$ns" 2>/dev/null
+        return
+    fi
+    ip netns exec "$ns" /usr/bin/python3 -c "$NET_PEER" "$peer" >"$WORK/$name.peer.log" 2>&1 &
+    peer_pid=$!
+    while [ ! -e "$peer/ready" ] && [ $n -lt 300 ] && kill -0 $peer_pid 2>/dev/null; do
+        sleep 0.1
+        n=$((n + 1))
+    done
+    # (Nested under TCG, guest to host takes ~110 s: ~10,000 frames of ~3 KiB,
+    # each a kick and an interrupt; host to guest ~11 s in 64 KiB GSO frames.)
+    VM_NETNS=$ns VIRTIO_WAIT=480 virtio_boot $name 512 net "${PCI_1[*]}" "0001:virtio_net" "@@VIRTIO_ACTIONS_DONE" \
+        -s 3,virtio-net,tap=$tap
+    powered_off $name
+    wait $peer_pid 2>/dev/null
+    want="00:16:3e:$(printf 3-0 | md5sum | sed 's/^\(..\)\(..\)\(..\).*/\1:\2:\3/')"
+    value=$(reported $name NET_MAC)
+    verify $name mac "$(is "$value" "$want")" "guest's eth0 has MAC '${value:-?}', expected ACRN's $want"
+    value=$(reported $name NET_PING)
+    verify $name ping "$(is "$value" ok)" "no ping reply from the host end"
+    value=$(cat "$peer/received" 2>/dev/null)
+    verify $name to_host "$(is "$value" "$((32 << 20)) $(reported $name NET_TO_HOST)")" \
+        "the host received '${value:-nothing}', the guest sent $((32 << 20)) bytes $(reported $name NET_TO_HOST)"
+    value=$(reported $name NET_FROM_HOST)
+    verify $name from_host "$(is "$value" "$(cat "$peer/sent" 2>/dev/null)")" \
+        "the guest received '${value:-nothing}', the host sent '$(cat "$peer/sent" 2>/dev/null)'"
+    grep -a '^@@VIRTIO_ACTION_TIME\|^@@NET_TIME\|^@@NET_TCP' "$WORK/$name.out" | tr -d '\r' | sed 's/^/linux-tier:   /'
+    [ -s "$WORK/$name.peer.log" ] && sed 's/^/linux-tier:   peer: /' "$WORK/$name.peer.log"
+    grep 'frames received' "$WORK/$name.err" | sed 's/^/linux-tier:   /'
+    ip netns del "$ns"
+    result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 
 # A missing kernel or initrd: one line naming the file, ACRN's statuses.

@@ -71,5 +71,13 @@ TEST(FuzzTargetsTest, VirtioConsoleSurvivesRandomGuestOperations) {
     }
 }
 
+TEST(FuzzTargetsTest, VirtioNetSurvivesRandomGuestOperations) {
+    std::mt19937 random(20261205);
+    for (int round = 0; round < 100; ++round) {
+        const auto input = random_virtio_operations(random);
+        EXPECT_EQ(virtio_net(input.data(), input.size()), 0);
+    }
+}
+
 }  // namespace
 }  // namespace acrn::fuzz
