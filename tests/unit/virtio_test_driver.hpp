@@ -112,6 +112,10 @@ public:
     }
 
     void setup_queue(unsigned q, std::uint16_t vector = virtio::kNoVector) {
+        // Fresh rings, zeroed as a driver allocates them (a used index left
+        // from before a reset would read as completions).
+        const std::vector<std::uint8_t> zeros(0x10000, 0);
+        ASSERT_TRUE(memory.write(desc(q), zeros.data(), zeros.size()));
         bar_write(virtio::common_cfg::queue_select, 2, q);
         bar_write(virtio::common_cfg::queue_size, 2, kQueueSize);
         bar_write(virtio::common_cfg::queue_msix_vector, 2, vector);
