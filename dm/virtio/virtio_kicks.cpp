@@ -71,7 +71,8 @@ void VirtioKicks::deassign_all() {
     registered_.clear();
 }
 
-void VirtioKicks::start(std::uint64_t notify_base, const std::vector<unsigned>& queues) {
+void VirtioKicks::start(std::uint64_t notify_base, const std::vector<unsigned>& queues,
+                        const std::vector<int>& offloaded) {
     std::uint64_t start = 0;
     {
         std::lock_guard lock(shared_->mutex);
@@ -81,7 +82,14 @@ void VirtioKicks::start(std::uint64_t notify_base, const std::vector<unsigned>& 
     std::vector<std::pair<unsigned, int>> descriptors;  // queue, our own duplicate for the loop
     if (settings_.fast_paths) {
         for (unsigned queue : queues) {
-            Registered entry{acrn_ioeventfd{}, EventFd()};
+            const bool kernel_served = queue < offloaded.size() && offloaded[queue] >= 0;
+            std::optional<EventFd> event = kernel_served ? EventFd::duplicate(offloaded[queue]) : EventFd();
+            if (!event) {
+                log_warning("{}: cannot duplicate queue {}'s kick eventfd: {}", device_.name(), queue,
+                            std::strerror(errno));
+                continue;
+            }
+            Registered entry{acrn_ioeventfd{}, std::move(*event)};
             entry.request.fd = static_cast<std::uint32_t>(entry.event.fd());
             entry.request.addr = notify_base + VirtioPciDevice::kNotifyMultiplier * queue;
             entry.request.len = 2;
@@ -91,7 +99,9 @@ void VirtioKicks::start(std::uint64_t notify_base, const std::vector<unsigned>& 
                 log_info("{}: no ioeventfd ({}); kicks come as I/O requests", device_.name(), std::strerror(-rc));
                 break;
             }
-            descriptors.emplace_back(queue, ::fcntl(entry.event.fd(), F_DUPFD_CLOEXEC, 0));
+            if (!kernel_served) {
+                descriptors.emplace_back(queue, ::fcntl(entry.event.fd(), F_DUPFD_CLOEXEC, 0));
+            }
             registered_.push_back(std::move(entry));
         }
     }

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <system_error>
 
 #include "dm/backends/tap.hpp"
 #include "dm/machine/device_context.hpp"
@@ -74,14 +75,31 @@ std::vector<iovec> iovecs_of(const GuestBuffers& buffers) {
     return iov;
 }
 
+// The kernel data path if it serves the rings as the transport offers them;
+// null (with a log line) if not.
+std::unique_ptr<VhostNetBackend> usable(std::unique_ptr<VhostNetBackend> vhost, const std::string& where) {
+    if (vhost && (vhost->features() & VirtioNet::ring_features()) != VirtioNet::ring_features()) {
+        log_info("virtio-net {}: vhost-net lacks ring features {:#x}: the user-space data path serves the tap",
+                 where, VirtioNet::ring_features() & ~vhost->features());
+        return nullptr;
+    }
+    return vhost;
+}
+
 }  // namespace
+
+std::uint64_t VirtioNet::ring_features() {
+    return virtio::feature::version_1 | virtio::feature::event_idx | virtio::feature::indirect_desc |
+           net_feature::mrg_rxbuf;
+}
 
 struct VirtioNet::Watch {
     Watch(boost::asio::io_context& loop, int fd) : stream(loop, ::dup(fd)) {}
     boost::asio::posix::stream_descriptor stream;  // a duplicate: closing it leaves the back end's fd
 };
 
-VirtioNet::VirtioNet(const DeviceContext& context, const NetOptions& options, std::unique_ptr<NetBackend> backend)
+VirtioNet::VirtioNet(const DeviceContext& context, const NetOptions& options, std::unique_ptr<NetBackend> backend,
+                     std::unique_ptr<VhostNetBackend> vhost)
     : VirtioPciDevice("virtio-net",
                       VirtioIdentity{.device = virtio::DeviceId::net,
                                      .class_code = 0x02,  // network controller
@@ -92,6 +110,7 @@ VirtioNet::VirtioNet(const DeviceContext& context, const NetOptions& options, st
                                      .config_size = net_config::size},
                       context),
       backend_(std::move(backend)),
+      vhost_(usable(std::move(vhost), context.address.text())),
       mac_(options.mac ? *options.mac : default_mac(context.address.slot, context.address.func, options.mac_seed)),
       watch_(std::make_unique<Watch>(context.loop, backend_->fd())),
       frame_(NetBackend::kHeaderBytes + kMaxFrameBytes) {
@@ -102,9 +121,14 @@ VirtioNet::VirtioNet(const DeviceContext& context, const NetOptions& options, st
     std::lock_guard lock(mutex_);
     write_config();
     log_info("virtio-net {}: tap {}, MAC {}", context.address.text(), backend_->name(), format_mac(mac_));
-    if (options.vhost) {
-        log_info("virtio-net {}: vhost-net is not used yet: the user-space data path serves {}",
-                 context.address.text(), backend_->name());
+    if (vhost_) {
+        for (unsigned index = 0; index < 2; ++index) {
+            KernelRing ring{EventFd(), EventFd(), nullptr};
+            ring.call_watch = std::make_unique<Watch>(context.loop, ring.call.fd());
+            offload_kicks(index, ring.kick.fd());
+            kernel_rings_.push_back(std::move(ring));
+        }
+        log_info("virtio-net {}: vhost-net moves the frames of {}", context.address.text(), backend_->name());
     }
     if (options.misplaced_seed) {
         log_warning("virtio-net {}: mac_seed= is read only directly after tap=<name> (as ACRN does): ignored",
@@ -113,6 +137,11 @@ VirtioNet::VirtioNet(const DeviceContext& context, const NetOptions& options, st
 }
 
 VirtioNet::~VirtioNet() {
+    if (vhost_) {
+        vhost_->stop();
+        log_info("{}: tap {}: vhost-net moved the frames", name(), backend_->name());
+        return;
+    }
     const Counters counted = counters();
     log_info("{}: tap {}: {} frames received ({} dropped), {} sent ({} dropped)", name(), backend_->name(),
              counted.received, counted.receive_dropped, counted.transmitted, counted.transmit_dropped);
@@ -129,7 +158,17 @@ std::string VirtioNet::check_config(std::string_view config) {
 
 std::shared_ptr<PciDevice> VirtioNet::create(const DeviceContext& context) {
     const NetOptions options = parse_net_options(context.config);
-    return std::make_shared<VirtioNet>(context, options, TapDevice::open(options.tap));
+    std::unique_ptr<VhostNetBackend> vhost;
+    if (options.vhost) {
+        try {
+            vhost = VhostNet::open();
+        } catch (const std::system_error& error) {
+            // ACRN's behaviour: the device still works, in user space.
+            log_info("virtio-net {}: no vhost-net ({}): the user-space data path serves the tap",
+                     context.address.text(), error.what());
+        }
+    }
+    return std::make_shared<VirtioNet>(context, options, TapDevice::open(options.tap), std::move(vhost));
 }
 
 bool VirtioNet::link_up() const {
@@ -172,6 +211,11 @@ void VirtioNet::driver_ready() {
             log_warning("{}: tap {} refused the offloads the driver negotiated", name(), backend_->name());
         }
     }
+    if (vhost_) {
+        std::lock_guard lock(mutex_);
+        start_kernel_data_path();
+        return;
+    }
     // The first reads and writes happen on the event loop, as all later ones.
     boost::asio::post(loop(), [weak = weak_from_this()] {
         if (auto device = std::static_pointer_cast<VirtioNet>(weak.lock())) {
@@ -182,12 +226,69 @@ void VirtioNet::driver_ready() {
     });
 }
 
+void VirtioNet::start_kernel_data_path() {
+    std::vector<VhostNetBackend::Ring> rings;
+    for (unsigned index = 0; index < kernel_rings_.size(); ++index) {
+        const VirtqueueLayout layout = queue_layout(index);
+        // The sizes the virtqueue checked at start: 2.7.5 to 2.7.8.
+        const std::uint64_t slots = layout.size;
+        rings.push_back(VhostNetBackend::Ring{.index = index,
+                                              .size = layout.size,
+                                              .desc = memory().span(layout.desc, 16 * slots).data(),
+                                              .avail = memory().span(layout.avail, 6 + 2 * slots).data(),
+                                              .used = memory().span(layout.used, 6 + 8 * slots).data(),
+                                              .kick = kernel_rings_[index].kick.fd(),
+                                              .call = kernel_rings_[index].call.fd()});
+        if (rings.back().desc == nullptr || rings.back().avail == nullptr || rings.back().used == nullptr) {
+            report_broken(index, "a ring outside guest RAM or not started");
+            return;
+        }
+    }
+    try {
+        vhost_->start(negotiated_features() & ring_features(), memory(), rings, backend_->fd());
+    } catch (const std::system_error& error) {
+        log_error("{}: vhost-net refused the rings: {}", name(), error.what());
+        report_broken(0, "the kernel data path could not start");
+        return;
+    }
+    for (unsigned index = 0; index < kernel_rings_.size(); ++index) {
+        (void)kernel_rings_[index].call.consume();
+        watch_call(index);
+    }
+}
+
+void VirtioNet::watch_call(unsigned queue) {
+    kernel_rings_[queue].call_watch->stream.async_wait(
+        boost::asio::posix::stream_descriptor::wait_read,
+        [weak = weak_from_this(), epoch = epoch_, queue](const boost::system::error_code& error) {
+            auto device = std::static_pointer_cast<VirtioNet>(weak.lock());
+            if (!device || error) {
+                return;
+            }
+            std::lock_guard lock(device->mutex_);
+            if (epoch != device->epoch_) {
+                return;  // armed before a reset
+            }
+            if (device->kernel_rings_[queue].call.consume() != 0) {
+                device->interrupt_queue(queue);
+            }
+            device->watch_call(queue);
+        });
+}
+
 void VirtioNet::device_reset() {
     std::lock_guard lock(mutex_);
     running_ = false;
     ++epoch_;
     boost::system::error_code ignored;
     watch_->stream.cancel(ignored);
+    if (vhost_) {
+        vhost_->stop();
+        for (KernelRing& ring : kernel_rings_) {
+            ring.call_watch->stream.cancel(ignored);
+            (void)ring.call.consume();
+        }
+    }
     read_armed_ = false;
     write_armed_ = false;
     transmit_waiting_.reset();

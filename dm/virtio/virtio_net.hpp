@@ -16,6 +16,12 @@
 // over as many chains as it needs (num_buffers) with MRG_RXBUF, or drops
 // (and counts) a frame that does not fit its one chain without it. With no
 // buffers, frames wait in the tap until the driver kicks the receive queue.
+// With `vhost` and a working /dev/vhost-net, the kernel serves both rings
+// instead (dm/backends/vhost_net.*): the queues' ioeventfds are its kick
+// eventfds, and its call eventfds are watched on the event loop, which
+// raises the queue's interrupt through the transport (so INTx, masking and
+// the interrupt counters work as for any other device). The tap's
+// offloads are still set here at DRIVER_OK.
 // Reset (ioreq thread) stops the data path under the device's lock;
 // DRIVER_OK starts it. A tap that fails (it was deleted, say) takes the link
 // down with one log line and a configuration interrupt; the VM runs on and
@@ -29,7 +35,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/event_fd.hpp"
 #include "dm/backends/net_backend.hpp"
+#include "dm/backends/vhost_net.hpp"
 #include "dm/virtio/virtio_net_options.hpp"
 #include "dm/virtio/virtio_pci.hpp"
 
@@ -51,7 +59,9 @@ public:
     };
 
     // Throws std::invalid_argument (a bad MAC, say).
-    VirtioNet(const DeviceContext& context, const NetOptions& options, std::unique_ptr<NetBackend> backend);
+    // `vhost`: the kernel data path to use, or null for the user-space one.
+    VirtioNet(const DeviceContext& context, const NetOptions& options, std::unique_ptr<NetBackend> backend,
+              std::unique_ptr<VhostNetBackend> vhost = nullptr);
     ~VirtioNet() override;
 
     [[nodiscard]] static std::string check_config(std::string_view config);
@@ -61,6 +71,10 @@ public:
     [[nodiscard]] MacAddress mac() const noexcept { return mac_; }
     [[nodiscard]] bool link_up() const;
     [[nodiscard]] Counters counters() const;
+    // True if the kernel (vhost-net) moves the frames.
+    [[nodiscard]] bool kernel_data_path() const noexcept { return vhost_ != nullptr; }
+    // The ring features a kernel data path must have for us to use it.
+    [[nodiscard]] static std::uint64_t ring_features();
 
 private:
     struct Watch;
@@ -78,8 +92,18 @@ private:
     [[nodiscard]] bool deliver_frame();
     void arm(bool readable);
     void fail_backend(const char* operation, int error);
+    void start_kernel_data_path();
+    void watch_call(unsigned queue);
+
+    struct KernelRing {
+        EventFd kick;
+        EventFd call;
+        std::unique_ptr<Watch> call_watch;
+    };
 
     const std::unique_ptr<NetBackend> backend_;
+    const std::unique_ptr<VhostNetBackend> vhost_;
+    std::vector<KernelRing> kernel_rings_;  // with vhost_: per queue
     const MacAddress mac_;
     mutable std::mutex mutex_;
     std::unique_ptr<Watch> watch_;  // the back end's readiness on the event loop

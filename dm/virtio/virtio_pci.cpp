@@ -3,6 +3,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include <unistd.h>
+
 #include <cstring>
 
 #include "dm/machine/device_context.hpp"
@@ -62,7 +64,8 @@ VirtioPciDevice::VirtioPciDevice(std::string name, const VirtioIdentity& identit
       queue_configs_(identity.queues),
       config_(identity.config_size),
       queue_vectors_(std::make_unique<std::atomic<std::uint16_t>[]>(identity.queues)),
-      kick_posted_(std::make_unique<std::atomic<bool>[]>(identity.queues)) {
+      kick_posted_(std::make_unique<std::atomic<bool>[]>(identity.queues)),
+      offloaded_kicks_(identity.queues, -1) {
     if (identity.queues == 0 || identity.queues > kMaxQueues ||
         identity.config_size > kNotifyOffset - kDeviceConfigOffset) {
         throw std::logic_error(this->name() + ": unsupported virtio layout");
@@ -304,7 +307,7 @@ void VirtioPciDevice::write_status(std::uint8_t value) {
                 running.push_back(index);
             }
         }
-        kicks_->start(bar_address(kVirtioBar) + kNotifyOffset, running);
+        kicks_->start(bar_address(kVirtioBar) + kNotifyOffset, running, offloaded_kicks_);
         driver_ready();
     }
 }
@@ -362,6 +365,10 @@ void VirtioPciDevice::notify_queue(unsigned index) {
     }
 }
 
+void VirtioPciDevice::interrupt_queue(unsigned index) { raise(queue_vectors_[index].load(), kIsrQueue); }
+
+void VirtioPciDevice::offload_kicks(unsigned index, int fd) { offloaded_kicks_.at(index) = fd; }
+
 void VirtioPciDevice::report_broken(unsigned queue, const std::string& why) {
     {
         std::lock_guard lock(mutex_);
@@ -406,6 +413,11 @@ void VirtioPciDevice::signal_config_change() {
 }
 
 void VirtioPciDevice::kick(unsigned index) {
+    if (const int offloaded = offloaded_kicks_[index]; offloaded >= 0) {
+        const std::uint64_t one = 1;
+        (void)!::write(offloaded, &one, sizeof one);
+        return;
+    }
     if (kick_posted_[index].exchange(true, std::memory_order_acq_rel)) {
         return;  // one run of the queue is already on its way
     }
@@ -425,7 +437,7 @@ void VirtioPciDevice::run_kick(unsigned index) {
 
 void VirtioPciDevice::poll_queues() {
     for (unsigned index = 0; index < identity_.queues; ++index) {
-        if (queues_[index]->running()) {
+        if (queues_[index]->running() && offloaded_kicks_[index] < 0) {
             queues_[index]->set_kicks_wanted(false);
             queue_kicked(index);
         }

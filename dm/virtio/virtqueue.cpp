@@ -77,6 +77,11 @@ std::uint16_t Virtqueue::size() const {
     return layout_.size;
 }
 
+VirtqueueLayout Virtqueue::layout() const {
+    std::lock_guard lock(mutex_);
+    return layout_;
+}
+
 void Virtqueue::set_kicks_wanted(bool wanted) {
     std::lock_guard lock(mutex_);
     kicks_wanted_ = wanted;

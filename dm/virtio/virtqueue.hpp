@@ -76,6 +76,8 @@ public:
     void set_kicks_wanted(bool wanted);
 
     [[nodiscard]] std::uint16_t size() const;
+    // Where the running ring lies (checked to be in guest RAM at start).
+    [[nodiscard]] VirtqueueLayout layout() const;
 
 private:
     [[nodiscard]] bool walk(std::uint16_t head, DescriptorChain& chain, std::string& error) const;
