@@ -191,18 +191,8 @@ void VirtioBlk::device_reset() {
 }
 
 void VirtioBlk::queue_kicked(unsigned queue) {
-    Virtqueue& requests = this->queue(queue);
-    std::string error;
-    for (;;) {
-        DescriptorChain chain;
-        const auto status = requests.pop(chain, error);
-        if (status == Virtqueue::PopStatus::empty) {
-            return;
-        }
-        if (status == Virtqueue::PopStatus::malformed) {
-            report_broken(queue, error);
-            return;
-        }
+    DescriptorChain chain;
+    while (next_chain(queue, chain)) {
         serve(queue, std::move(chain));
     }
 }

@@ -199,16 +199,7 @@ void VirtioConsole::device_reset() {
 
 void VirtioConsole::transmit(unsigned port, unsigned queue) {
     Virtqueue& ring = this->queue(queue);
-    std::string error;
-    for (;;) {
-        const auto status = ring.pop(chain_, error);
-        if (status == Virtqueue::PopStatus::empty) {
-            break;
-        }
-        if (status == Virtqueue::PopStatus::malformed) {
-            report_broken(queue, error);
-            return;
-        }
+    while (next_chain(queue, chain_)) {
         if (const auto buffers = GuestBuffers::map(memory(), chain_.readable)) {
             for (const std::span<std::uint8_t>& piece : buffers->pieces()) {
                 ports_[port].backend->write(piece);
@@ -226,18 +217,9 @@ void VirtioConsole::deliver_input(unsigned port) {
     }
     Virtqueue& ring = this->queue(queue);
     std::deque<std::uint8_t>& input = states_[port].input;
-    std::string error;
     std::vector<std::uint8_t> bytes;
     bool pushed = false;
-    while (!input.empty()) {
-        const auto status = ring.pop(chain_, error);
-        if (status == Virtqueue::PopStatus::empty) {
-            break;
-        }
-        if (status == Virtqueue::PopStatus::malformed) {
-            report_broken(queue, error);
-            return;
-        }
+    while (!input.empty() && next_chain(queue, chain_)) {
         const auto buffers = GuestBuffers::map(memory(), chain_.writable);
         std::uint64_t written = 0;
         if (buffers) {
@@ -256,16 +238,7 @@ void VirtioConsole::deliver_input(unsigned port) {
 
 void VirtioConsole::handle_control() {
     Virtqueue& ring = queue(kControlTransmit);
-    std::string error;
-    for (;;) {
-        const auto status = ring.pop(chain_, error);
-        if (status == Virtqueue::PopStatus::empty) {
-            break;
-        }
-        if (status == Virtqueue::PopStatus::malformed) {
-            report_broken(kControlTransmit, error);
-            return;
-        }
+    while (next_chain(kControlTransmit, chain_)) {
         ControlMessage message{};
         const auto buffers = GuestBuffers::map(memory(), chain_.readable);
         const bool whole =
@@ -307,17 +280,8 @@ void VirtioConsole::send_control(std::uint32_t id, std::uint16_t event, std::uin
 
 void VirtioConsole::deliver_control() {
     Virtqueue& ring = queue(kControlReceive);
-    std::string error;
     bool pushed = false;
-    while (!control_out_.empty()) {
-        const auto status = ring.pop(chain_, error);
-        if (status == Virtqueue::PopStatus::empty) {
-            break;
-        }
-        if (status == Virtqueue::PopStatus::malformed) {
-            report_broken(kControlReceive, error);
-            return;
-        }
+    while (!control_out_.empty() && next_chain(kControlReceive, chain_)) {
         const auto buffers = GuestBuffers::map(memory(), chain_.writable);
         const std::uint64_t written = buffers ? buffers->copy_to_guest(0, control_out_.front()) : 0;
         control_out_.pop_front();

@@ -257,17 +257,11 @@ void VirtioNet::transmit() {
     }
     Virtqueue& ring = queue(kTransmitQueue);
     bool pushed = false;
-    std::string error;
     for (;;) {
         if (!transmit_waiting_) {
             DescriptorChain chain;
-            const auto status = ring.pop(chain, error);
-            if (status == Virtqueue::PopStatus::empty) {
+            if (!next_chain(kTransmitQueue, chain)) {
                 break;
-            }
-            if (status == Virtqueue::PopStatus::malformed) {
-                report_broken(kTransmitQueue, error);
-                return;
             }
             transmit_waiting_ = std::move(chain);
         }
@@ -308,13 +302,7 @@ void VirtioNet::transmit() {
 
 bool VirtioNet::take_receive_chain() {
     DescriptorChain chain;
-    std::string error;
-    const auto status = queue(kReceiveQueue).pop(chain, error);
-    if (status == Virtqueue::PopStatus::malformed) {
-        report_broken(kReceiveQueue, error);
-        return false;
-    }
-    if (status == Virtqueue::PopStatus::empty) {
+    if (!next_chain(kReceiveQueue, chain)) {
         return false;
     }
     if (chain.writable_bytes == 0) {
