@@ -211,29 +211,20 @@ void VirtioConsole::transmit(unsigned port, unsigned queue) {
 }
 
 void VirtioConsole::deliver_input(unsigned port) {
-    const unsigned queue = receive_queue(port);
     if (port > 0 && !negotiated(kMultiport)) {
         return;
     }
-    Virtqueue& ring = this->queue(queue);
     std::deque<std::uint8_t>& input = states_[port].input;
     std::vector<std::uint8_t> bytes;
-    bool pushed = false;
-    while (!input.empty() && next_chain(queue, chain_)) {
-        const auto buffers = GuestBuffers::map(memory(), chain_.writable);
-        std::uint64_t written = 0;
-        if (buffers) {
+    fill_receive_chains(
+        receive_queue(port), [&] { return !input.empty(); },
+        [&](const GuestBuffers& buffers) {
             bytes.assign(input.begin(), input.begin() + static_cast<std::ptrdiff_t>(
-                                                            std::min<std::uint64_t>(input.size(), buffers->size())));
-            written = buffers->copy_to_guest(0, bytes);
+                                                            std::min<std::uint64_t>(input.size(), buffers.size())));
+            const std::uint64_t written = buffers.copy_to_guest(0, bytes);
             input.erase(input.begin(), input.begin() + static_cast<std::ptrdiff_t>(written));
-        }
-        (void)ring.push(chain_, static_cast<std::uint32_t>(written));
-        pushed = true;
-    }
-    if (pushed) {
-        notify_queue(queue);
-    }
+            return written;
+        });
 }
 
 void VirtioConsole::handle_control() {
@@ -279,17 +270,27 @@ void VirtioConsole::send_control(std::uint32_t id, std::uint16_t event, std::uin
 }
 
 void VirtioConsole::deliver_control() {
-    Virtqueue& ring = queue(kControlReceive);
+    fill_receive_chains(
+        kControlReceive, [&] { return !control_out_.empty(); },
+        [&](const GuestBuffers& buffers) {
+            const std::uint64_t written = buffers.copy_to_guest(0, control_out_.front());
+            control_out_.pop_front();  // cut short where the driver's buffer is too small
+            return written;
+        });
+}
+
+void VirtioConsole::fill_receive_chains(unsigned queue, const std::function<bool()>& pending,
+                                        const std::function<std::uint64_t(const GuestBuffers&)>& copy_into) {
+    Virtqueue& ring = this->queue(queue);
     bool pushed = false;
-    while (!control_out_.empty() && next_chain(kControlReceive, chain_)) {
-        const auto buffers = GuestBuffers::map(memory(), chain_.writable);
-        const std::uint64_t written = buffers ? buffers->copy_to_guest(0, control_out_.front()) : 0;
-        control_out_.pop_front();
-        (void)ring.push(chain_, static_cast<std::uint32_t>(written));
+    while (pending() && next_chain(queue, chain_)) {
+        // A chain outside guest RAM takes nothing and goes back empty.
+        const GuestBuffers buffers = GuestBuffers::map(memory(), chain_.writable).value_or(GuestBuffers{});
+        (void)ring.push(chain_, static_cast<std::uint32_t>(copy_into(buffers)));
         pushed = true;
     }
     if (pushed) {
-        notify_queue(kControlReceive);
+        notify_queue(queue);
     }
 }
 
