@@ -3,6 +3,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "common/option_fields.hpp"
 #include "dm/devices/host_char_backends.hpp"
 #include "dm/machine/device_context.hpp"
 
@@ -30,18 +31,6 @@ struct ControlMessage {
 };
 static_assert(sizeof(ControlMessage) == 8);
 
-std::vector<std::string_view> split(std::string_view text, char separator) {
-    std::vector<std::string_view> parts;
-    for (;;) {
-        const auto at = text.find(separator);
-        parts.push_back(text.substr(0, at));
-        if (at == std::string_view::npos) {
-            return parts;
-        }
-        text.remove_prefix(at + 1);
-    }
-}
-
 ConsolePortSpec parse_port(std::string_view text, unsigned index) {
     ConsolePortSpec port;
     const std::string where = "port " + std::to_string(index) + " ('" + std::string(text) + "')";
@@ -49,16 +38,14 @@ ConsolePortSpec parse_port(std::string_view text, unsigned index) {
         port.console = true;
         text.remove_prefix(1);
     }
-    const auto fields = split(text, ':');
+    const auto fields = split_fields(text, ':');
     const std::string_view kind = fields[0];
-    std::string_view name_and_path = fields.size() > 1 ? fields[1] : std::string_view{};
     if (fields.size() > 3) {
         throw std::invalid_argument(where + ": too many ':' fields");
     }
-    const auto equals = name_and_path.find('=');
-    port.name = std::string(name_and_path.substr(0, equals));
-    const std::string path =
-        equals == std::string_view::npos ? std::string() : std::string(name_and_path.substr(equals + 1));
+    const KeyValue name_and_path = split_key_value(fields.size() > 1 ? fields[1] : std::string_view{});
+    port.name = std::string(name_and_path.key);
+    const std::string path(name_and_path.value);
     if (port.name.empty()) {
         port.name = "port" + std::to_string(index);
     }
@@ -96,7 +83,7 @@ std::vector<ConsolePortSpec> parse_console_ports(std::string_view config) {
         throw std::invalid_argument("virtio-console needs at least one port");
     }
     std::vector<ConsolePortSpec> ports;
-    for (std::string_view text : split(config, ',')) {
+    for (std::string_view text : split_fields(config, ',')) {
         ports.push_back(parse_port(text, static_cast<unsigned>(ports.size())));
         for (std::size_t other = 0; other + 1 < ports.size(); ++other) {
             if (ports[other].name == ports.back().name) {
