@@ -6,6 +6,7 @@
 #include "common/option_fields.hpp"
 #include "dm/devices/host_char_backends.hpp"
 #include "dm/machine/device_context.hpp"
+#include "dm/machine/device_table.hpp"
 
 namespace acrn::dm {
 namespace {
@@ -125,12 +126,7 @@ VirtioConsole::~VirtioConsole() {
 }
 
 std::string VirtioConsole::check_config(std::string_view config) {
-    try {
-        (void)parse_console_ports(config);
-        return {};
-    } catch (const std::invalid_argument& error) {
-        return error.what();
-    }
+    return check_by_parsing<parse_console_ports>(config);
 }
 
 std::shared_ptr<PciDevice> VirtioConsole::create(const DeviceContext& context) {

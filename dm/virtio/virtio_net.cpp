@@ -12,6 +12,7 @@
 
 #include "dm/backends/tap.hpp"
 #include "dm/machine/device_context.hpp"
+#include "dm/machine/device_table.hpp"
 
 namespace acrn::dm {
 namespace {
@@ -118,14 +119,7 @@ VirtioNet::~VirtioNet() {
              counted.received, counted.receive_dropped, counted.transmitted, counted.transmit_dropped);
 }
 
-std::string VirtioNet::check_config(std::string_view config) {
-    try {
-        (void)parse_net_options(config);
-        return {};
-    } catch (const std::invalid_argument& error) {
-        return error.what();
-    }
-}
+std::string VirtioNet::check_config(std::string_view config) { return check_by_parsing<parse_net_options>(config); }
 
 std::shared_ptr<PciDevice> VirtioNet::create(const DeviceContext& context) {
     const NetOptions options = parse_net_options(context.config);
