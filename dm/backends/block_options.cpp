@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/option_fields.hpp"
 #include "dm/backends/block_backend.hpp"
 
 namespace acrn::dm {
@@ -29,18 +30,6 @@ constexpr BlockOptions::Discard default_discard{std::numeric_limits<std::uint32_
 
 [[noreturn]] void reject_value(std::string_view field, std::string_view value, std::string_view problem) {
     reject(std::string(field) + ": '" + std::string(value) + "' " + std::string(problem));
-}
-
-std::vector<std::string_view> split_fields(std::string_view text, char separator) {
-    std::vector<std::string_view> parts;
-    for (;;) {
-        const auto at = text.find(separator);
-        parts.push_back(text.substr(0, at));
-        if (at == std::string_view::npos) {
-            return parts;
-        }
-        text.remove_prefix(at + 1);
-    }
 }
 
 // A decimal number that must fill `text` entirely (no sign, no spaces).
@@ -86,10 +75,7 @@ public:
         }
         bool have_path = false;
         for (const auto token : split_fields(config, ',')) {
-            const auto equals = token.find('=');
-            const auto key = token.substr(0, equals);
-            const auto value = equals == std::string_view::npos ? std::string_view() : token.substr(equals + 1);
-            const bool has_value = equals != std::string_view::npos;
+            const auto [key, value, has_value] = split_key_value(token);
             if (key == "iothread" || key == "mq") {
                 if (have_path) {
                     reject("'" + std::string(key) + "' must come before the path");

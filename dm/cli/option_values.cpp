@@ -4,24 +4,13 @@
 #include <array>
 #include <limits>
 
+#include "common/option_fields.hpp"
 #include "dm/machine/device_table.hpp"
 
 namespace acrn::dm::cli {
 namespace {
 
 constexpr std::uint64_t kMaxU64 = std::numeric_limits<std::uint64_t>::max();
-
-std::vector<std::string_view> split(std::string_view text, char separator) {
-    std::vector<std::string_view> parts;
-    for (;;) {
-        const auto at = text.find(separator);
-        parts.push_back(text.substr(0, at));
-        if (at == std::string_view::npos) {
-            return parts;
-        }
-        text.remove_prefix(at + 1);
-    }
-}
 
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -258,7 +247,7 @@ std::string parse_serial_port(std::string_view text, SerialPortSpec& out, bool& 
         auto backend = text.substr(comma + 1);
         if (spec.index == 5 && backend.find(',') != std::string_view::npos) {
             // ACRN's com5,<backend>,<port>,<irq>
-            const auto parts = split(backend, ',');
+            const auto parts = split_fields(backend, ',');
             std::uint64_t port = 0, irq = 0;
             bool overflow = false;
             if (parts.size() != 3 || scan_base0(parts[1], port, overflow) != parts[1].size() || parts[1].empty() ||
@@ -280,7 +269,7 @@ std::string parse_logger_setting(std::string_view text, std::vector<LoggerSinkSe
     static constexpr std::string_view kSyntax = " (expected console|kmsg|disk,level=1..5[;...])";
     auto result = settings;
     bool any = false;
-    for (const auto entry : split(text, ';')) {
+    for (const auto entry : split_fields(text, ';')) {
         if (entry.empty()) {
             continue;  // tolerate "a,level=1;" and ";;"
         }
@@ -313,7 +302,7 @@ std::string parse_logger_setting(std::string_view text, std::vector<LoggerSinkSe
 }
 
 std::string parse_intr_monitor(std::string_view text, IntrMonitorSpec& out) {
-    const auto fields = split(text, ',');
+    const auto fields = split_fields(text, ',');
     std::array<std::uint64_t, 4> values{};
     bool ok = fields.size() == 4;
     for (std::size_t i = 0; ok && i < 4; ++i) {
@@ -342,7 +331,7 @@ std::string parse_virtio_poll(std::string_view text, std::uint32_t& out) {
 
 std::string parse_cpu_affinity(std::string_view text, std::vector<std::uint32_t>& out) {
     std::vector<std::uint32_t> ids;
-    for (const auto field : split(text, ',')) {
+    for (const auto field : split_fields(text, ',')) {
         std::uint64_t id = 0;
         if (!parse_decimal_max(field, 255, id)) {
             return "invalid LAPIC id " + quote(field) + " in " + quote(text) +
@@ -392,7 +381,7 @@ std::string check_ovmf(std::string_view text) {
         rest.remove_prefix(2);
     }
     if (rest.starts_with("code=") || rest.starts_with("vars=")) {
-        const auto parts = split(rest, ',');
+        const auto parts = split_fields(rest, ',');
         bool code = false, vars = false;
         for (const auto part : parts) {
             if (part.starts_with("code=") && part.size() > 5 && !code) {
@@ -424,7 +413,7 @@ std::string check_acpidev_pt(std::string_view text) {
 }
 
 std::string check_mmiodev_pt(std::string_view text) {
-    const auto parts = split(text, ',');
+    const auto parts = split_fields(text, ',');
     std::uint64_t base = 0, length = 0;
     if (parts.size() != 2 || !parse_hex(parts[0], base) || !parse_hex(parts[1], length) || length == 0 ||
         base > kMaxU64 - length) {
@@ -435,8 +424,8 @@ std::string check_mmiodev_pt(std::string_view text) {
 
 std::string check_ssram(std::string_view text) {
     static constexpr std::string_view kSyntax = " (expected L2|L3,vcpu=<ids>|all,size=<n>K|M[;...])";
-    for (const auto entry : split(text, ';')) {
-        const auto fields = split(entry, ',');
+    for (const auto entry : split_fields(text, ';')) {
+        const auto fields = split_fields(entry, ',');
         bool ok = fields.size() >= 3 && (fields[0] == "L2" || fields[0] == "L3") && fields[1].starts_with("vcpu=") &&
                   fields.back().starts_with("size=");
         for (std::size_t i = 1; ok && i + 1 < fields.size(); ++i) {  // vcpu ids

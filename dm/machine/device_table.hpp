@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,18 @@ struct PciEmulation {
     bool one_per_vm = false;     // at most one instance
     bool is_isa_bridge = false;  // the LPC bridge the `-l` COM ports sit behind
 };
+
+// The check_config of an emulation whose parser throws std::invalid_argument
+// naming what is wrong: "" where `parse` takes `config`, else its message.
+template <auto parse>
+[[nodiscard]] std::string check_by_parsing(std::string_view config) {
+    try {
+        (void)parse(config);
+        return {};
+    } catch (const std::invalid_argument& error) {
+        return error.what();
+    }
+}
 
 [[nodiscard]] std::span<const PciEmulation> pci_emulations();
 // nullptr if ACRN knows no such emulation.

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "dm/machine/device_context.hpp"
+#include "dm/machine/device_table.hpp"
 
 namespace acrn::dm {
 namespace {
@@ -123,14 +124,7 @@ VirtioBlk::VirtioBlk(const DeviceContext& context, const BlockOptions& options)
 
 VirtioBlk::~VirtioBlk() = default;
 
-std::string VirtioBlk::check_config(std::string_view config) {
-    try {
-        (void)parse_block_options(config);
-        return {};
-    } catch (const std::invalid_argument& error) {
-        return error.what();
-    }
-}
+std::string VirtioBlk::check_config(std::string_view config) { return check_by_parsing<parse_block_options>(config); }
 
 std::shared_ptr<PciDevice> VirtioBlk::create(const DeviceContext& context) {
     return std::make_shared<VirtioBlk>(context, parse_block_options(context.config));
@@ -191,18 +185,8 @@ void VirtioBlk::device_reset() {
 }
 
 void VirtioBlk::queue_kicked(unsigned queue) {
-    Virtqueue& requests = this->queue(queue);
-    std::string error;
-    for (;;) {
-        DescriptorChain chain;
-        const auto status = requests.pop(chain, error);
-        if (status == Virtqueue::PopStatus::empty) {
-            return;
-        }
-        if (status == Virtqueue::PopStatus::malformed) {
-            report_broken(queue, error);
-            return;
-        }
+    DescriptorChain chain;
+    while (next_chain(queue, chain)) {
         serve(queue, std::move(chain));
     }
 }

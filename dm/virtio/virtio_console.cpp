@@ -3,8 +3,10 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "common/option_fields.hpp"
 #include "dm/devices/host_char_backends.hpp"
 #include "dm/machine/device_context.hpp"
+#include "dm/machine/device_table.hpp"
 
 namespace acrn::dm {
 namespace {
@@ -30,18 +32,6 @@ struct ControlMessage {
 };
 static_assert(sizeof(ControlMessage) == 8);
 
-std::vector<std::string_view> split(std::string_view text, char separator) {
-    std::vector<std::string_view> parts;
-    for (;;) {
-        const auto at = text.find(separator);
-        parts.push_back(text.substr(0, at));
-        if (at == std::string_view::npos) {
-            return parts;
-        }
-        text.remove_prefix(at + 1);
-    }
-}
-
 ConsolePortSpec parse_port(std::string_view text, unsigned index) {
     ConsolePortSpec port;
     const std::string where = "port " + std::to_string(index) + " ('" + std::string(text) + "')";
@@ -49,16 +39,14 @@ ConsolePortSpec parse_port(std::string_view text, unsigned index) {
         port.console = true;
         text.remove_prefix(1);
     }
-    const auto fields = split(text, ':');
+    const auto fields = split_fields(text, ':');
     const std::string_view kind = fields[0];
-    std::string_view name_and_path = fields.size() > 1 ? fields[1] : std::string_view{};
     if (fields.size() > 3) {
         throw std::invalid_argument(where + ": too many ':' fields");
     }
-    const auto equals = name_and_path.find('=');
-    port.name = std::string(name_and_path.substr(0, equals));
-    const std::string path =
-        equals == std::string_view::npos ? std::string() : std::string(name_and_path.substr(equals + 1));
+    const KeyValue name_and_path = split_key_value(fields.size() > 1 ? fields[1] : std::string_view{});
+    port.name = std::string(name_and_path.key);
+    const std::string path(name_and_path.value);
     if (port.name.empty()) {
         port.name = "port" + std::to_string(index);
     }
@@ -96,7 +84,7 @@ std::vector<ConsolePortSpec> parse_console_ports(std::string_view config) {
         throw std::invalid_argument("virtio-console needs at least one port");
     }
     std::vector<ConsolePortSpec> ports;
-    for (std::string_view text : split(config, ',')) {
+    for (std::string_view text : split_fields(config, ',')) {
         ports.push_back(parse_port(text, static_cast<unsigned>(ports.size())));
         for (std::size_t other = 0; other + 1 < ports.size(); ++other) {
             if (ports[other].name == ports.back().name) {
@@ -138,12 +126,7 @@ VirtioConsole::~VirtioConsole() {
 }
 
 std::string VirtioConsole::check_config(std::string_view config) {
-    try {
-        (void)parse_console_ports(config);
-        return {};
-    } catch (const std::invalid_argument& error) {
-        return error.what();
-    }
+    return check_by_parsing<parse_console_ports>(config);
 }
 
 std::shared_ptr<PciDevice> VirtioConsole::create(const DeviceContext& context) {
@@ -199,16 +182,7 @@ void VirtioConsole::device_reset() {
 
 void VirtioConsole::transmit(unsigned port, unsigned queue) {
     Virtqueue& ring = this->queue(queue);
-    std::string error;
-    for (;;) {
-        const auto status = ring.pop(chain_, error);
-        if (status == Virtqueue::PopStatus::empty) {
-            break;
-        }
-        if (status == Virtqueue::PopStatus::malformed) {
-            report_broken(queue, error);
-            return;
-        }
+    while (next_chain(queue, chain_)) {
         if (const auto buffers = GuestBuffers::map(memory(), chain_.readable)) {
             for (const std::span<std::uint8_t>& piece : buffers->pieces()) {
                 ports_[port].backend->write(piece);
@@ -220,52 +194,25 @@ void VirtioConsole::transmit(unsigned port, unsigned queue) {
 }
 
 void VirtioConsole::deliver_input(unsigned port) {
-    const unsigned queue = receive_queue(port);
     if (port > 0 && !negotiated(kMultiport)) {
         return;
     }
-    Virtqueue& ring = this->queue(queue);
     std::deque<std::uint8_t>& input = states_[port].input;
-    std::string error;
     std::vector<std::uint8_t> bytes;
-    bool pushed = false;
-    while (!input.empty()) {
-        const auto status = ring.pop(chain_, error);
-        if (status == Virtqueue::PopStatus::empty) {
-            break;
-        }
-        if (status == Virtqueue::PopStatus::malformed) {
-            report_broken(queue, error);
-            return;
-        }
-        const auto buffers = GuestBuffers::map(memory(), chain_.writable);
-        std::uint64_t written = 0;
-        if (buffers) {
+    fill_receive_chains(
+        receive_queue(port), [&] { return !input.empty(); },
+        [&](const GuestBuffers& buffers) {
             bytes.assign(input.begin(), input.begin() + static_cast<std::ptrdiff_t>(
-                                                            std::min<std::uint64_t>(input.size(), buffers->size())));
-            written = buffers->copy_to_guest(0, bytes);
+                                                            std::min<std::uint64_t>(input.size(), buffers.size())));
+            const std::uint64_t written = buffers.copy_to_guest(0, bytes);
             input.erase(input.begin(), input.begin() + static_cast<std::ptrdiff_t>(written));
-        }
-        (void)ring.push(chain_, static_cast<std::uint32_t>(written));
-        pushed = true;
-    }
-    if (pushed) {
-        notify_queue(queue);
-    }
+            return written;
+        });
 }
 
 void VirtioConsole::handle_control() {
     Virtqueue& ring = queue(kControlTransmit);
-    std::string error;
-    for (;;) {
-        const auto status = ring.pop(chain_, error);
-        if (status == Virtqueue::PopStatus::empty) {
-            break;
-        }
-        if (status == Virtqueue::PopStatus::malformed) {
-            report_broken(kControlTransmit, error);
-            return;
-        }
+    while (next_chain(kControlTransmit, chain_)) {
         ControlMessage message{};
         const auto buffers = GuestBuffers::map(memory(), chain_.readable);
         const bool whole =
@@ -306,26 +253,27 @@ void VirtioConsole::send_control(std::uint32_t id, std::uint16_t event, std::uin
 }
 
 void VirtioConsole::deliver_control() {
-    Virtqueue& ring = queue(kControlReceive);
-    std::string error;
+    fill_receive_chains(
+        kControlReceive, [&] { return !control_out_.empty(); },
+        [&](const GuestBuffers& buffers) {
+            const std::uint64_t written = buffers.copy_to_guest(0, control_out_.front());
+            control_out_.pop_front();  // cut short where the driver's buffer is too small
+            return written;
+        });
+}
+
+void VirtioConsole::fill_receive_chains(unsigned queue, const std::function<bool()>& pending,
+                                        const std::function<std::uint64_t(const GuestBuffers&)>& copy_into) {
+    Virtqueue& ring = this->queue(queue);
     bool pushed = false;
-    while (!control_out_.empty()) {
-        const auto status = ring.pop(chain_, error);
-        if (status == Virtqueue::PopStatus::empty) {
-            break;
-        }
-        if (status == Virtqueue::PopStatus::malformed) {
-            report_broken(kControlReceive, error);
-            return;
-        }
-        const auto buffers = GuestBuffers::map(memory(), chain_.writable);
-        const std::uint64_t written = buffers ? buffers->copy_to_guest(0, control_out_.front()) : 0;
-        control_out_.pop_front();
-        (void)ring.push(chain_, static_cast<std::uint32_t>(written));
+    while (pending() && next_chain(queue, chain_)) {
+        // A chain outside guest RAM takes nothing and goes back empty.
+        const GuestBuffers buffers = GuestBuffers::map(memory(), chain_.writable).value_or(GuestBuffers{});
+        (void)ring.push(chain_, static_cast<std::uint32_t>(copy_into(buffers)));
         pushed = true;
     }
     if (pushed) {
-        notify_queue(kControlReceive);
+        notify_queue(queue);
     }
 }
 

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -70,6 +71,11 @@ private:
     void handle_control();
     void send_control(std::uint32_t id, std::uint16_t event, std::uint16_t value, std::string_view text = {});
     void deliver_control();
+    // Host-to-guest bytes into the driver's buffers on `queue`, one chain at
+    // a time while `pending()`: `copy_into` fills one chain's writable
+    // buffers and says how many bytes it wrote.
+    void fill_receive_chains(unsigned queue, const std::function<bool()>& pending,
+                             const std::function<std::uint64_t(const GuestBuffers&)>& copy_into);
     [[nodiscard]] static unsigned receive_queue(unsigned port) { return port == 0 ? 0 : 2 + 2 * port; }
 
     std::vector<Port> ports_;

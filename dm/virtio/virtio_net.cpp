@@ -13,6 +13,7 @@
 
 #include "dm/backends/tap.hpp"
 #include "dm/machine/device_context.hpp"
+#include "dm/machine/device_table.hpp"
 
 namespace acrn::dm {
 namespace {
@@ -147,14 +148,7 @@ VirtioNet::~VirtioNet() {
              counted.received, counted.receive_dropped, counted.transmitted, counted.transmit_dropped);
 }
 
-std::string VirtioNet::check_config(std::string_view config) {
-    try {
-        (void)parse_net_options(config);
-        return {};
-    } catch (const std::invalid_argument& error) {
-        return error.what();
-    }
-}
+std::string VirtioNet::check_config(std::string_view config) { return check_by_parsing<parse_net_options>(config); }
 
 std::shared_ptr<PciDevice> VirtioNet::create(const DeviceContext& context) {
     const NetOptions options = parse_net_options(context.config);
@@ -358,17 +352,11 @@ void VirtioNet::transmit() {
     }
     Virtqueue& ring = queue(kTransmitQueue);
     bool pushed = false;
-    std::string error;
     for (;;) {
         if (!transmit_waiting_) {
             DescriptorChain chain;
-            const auto status = ring.pop(chain, error);
-            if (status == Virtqueue::PopStatus::empty) {
+            if (!next_chain(kTransmitQueue, chain)) {
                 break;
-            }
-            if (status == Virtqueue::PopStatus::malformed) {
-                report_broken(kTransmitQueue, error);
-                return;
             }
             transmit_waiting_ = std::move(chain);
         }
@@ -409,13 +397,7 @@ void VirtioNet::transmit() {
 
 bool VirtioNet::take_receive_chain() {
     DescriptorChain chain;
-    std::string error;
-    const auto status = queue(kReceiveQueue).pop(chain, error);
-    if (status == Virtqueue::PopStatus::malformed) {
-        report_broken(kReceiveQueue, error);
-        return false;
-    }
-    if (status == Virtqueue::PopStatus::empty) {
+    if (!next_chain(kReceiveQueue, chain)) {
         return false;
     }
     if (chain.writable_bytes == 0) {

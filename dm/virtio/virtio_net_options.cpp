@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/option_fields.hpp"
+
 namespace acrn::dm {
 namespace {
 
@@ -15,18 +17,6 @@ constexpr std::string_view kMac = "mac=";
 constexpr std::string_view kMacSeed = "mac_seed=";
 constexpr std::size_t kIfNameMax = 15;      // IFNAMSIZ less the terminating zero
 constexpr std::size_t kSeedInputMax = 79;   // ACRN formats the MD5 input into char[80]
-
-std::vector<std::string_view> split_fields(std::string_view text, char separator) {
-    std::vector<std::string_view> parts;
-    for (;;) {
-        const auto at = text.find(separator);
-        parts.push_back(text.substr(0, at));
-        if (at == std::string_view::npos) {
-            return parts;
-        }
-        text.remove_prefix(at + 1);
-    }
-}
 
 }  // namespace
 

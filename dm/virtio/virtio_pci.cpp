@@ -386,6 +386,15 @@ void VirtioPciDevice::report_broken(unsigned queue, const std::string& why) {
     raise(config_vector_.load(), kIsrConfig);
 }
 
+bool VirtioPciDevice::next_chain(unsigned queue, DescriptorChain& chain) {
+    std::string error;
+    const auto status = queues_[queue]->pop(chain, error);
+    if (status == Virtqueue::PopStatus::malformed) {
+        report_broken(queue, error);
+    }
+    return status == Virtqueue::PopStatus::chain;
+}
+
 void VirtioPciDevice::store_config(std::uint32_t offset, std::span<const std::uint8_t> bytes) {
     std::lock_guard lock(mutex_);
     if (offset + bytes.size() <= config_.size()) {

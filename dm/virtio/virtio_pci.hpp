@@ -110,6 +110,10 @@ protected:
     // A chain or request the device cannot serve: DEVICE_NEEDS_RESET, a
     // configuration interrupt, one log line (rate-limited).
     void report_broken(unsigned queue, const std::string& why);
+    // The next chain the driver made available on `queue`, into `chain` (its
+    // vectors reused). False when there is none, and when the chain was
+    // malformed: that is reported here, and the caller stops serving the queue.
+    [[nodiscard]] bool next_chain(unsigned queue, DescriptorChain& chain);
     // The device configuration: read and written by the device at any time.
     void store_config(std::uint32_t offset, std::span<const std::uint8_t> bytes);
     [[nodiscard]] std::vector<std::uint8_t> load_config(std::uint32_t offset, std::uint32_t length) const;

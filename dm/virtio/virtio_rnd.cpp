@@ -34,17 +34,8 @@ std::string VirtioRnd::check_config(std::string_view config) {
 
 void VirtioRnd::queue_kicked(unsigned queue) {
     Virtqueue& requests = this->queue(queue);
-    std::string error;
     std::vector<std::uint8_t> random;
-    for (;;) {
-        const auto status = requests.pop(chain_, error);
-        if (status == Virtqueue::PopStatus::empty) {
-            break;
-        }
-        if (status == Virtqueue::PopStatus::malformed) {
-            report_broken(queue, error);
-            return;
-        }
+    while (next_chain(queue, chain_)) {
         const auto buffers = GuestBuffers::map(memory(), chain_.writable);
         std::uint64_t written = 0;
         if (buffers && !buffers->empty()) {

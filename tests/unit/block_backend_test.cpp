@@ -4,7 +4,9 @@
 // threads, drain and destruction with requests in flight).
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -43,6 +45,45 @@ std::string block_open_error(const std::string& config) {
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// The calling thread without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH while
+// this lives, so that a file's permission bits bind root too. Capabilities
+// belong to a thread: the rest of the process keeps its own.
+class WithoutDacOverride {
+public:
+    WithoutDacOverride() {
+        if (::syscall(SYS_capget, &header_, saved_) != 0) {
+            error_ = std::string("capget: ") + std::strerror(errno);
+            return;
+        }
+        __user_cap_data_struct lowered[_LINUX_CAPABILITY_U32S_3];
+        std::memcpy(lowered, saved_, sizeof lowered);
+        for (const int capability : {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH}) {
+            lowered[CAP_TO_INDEX(capability)].effective &= ~CAP_TO_MASK(capability);
+        }
+        if (::syscall(SYS_capset, &header_, lowered) != 0) {
+            error_ = std::string("capset: ") + std::strerror(errno);
+            return;
+        }
+        lowered_ = true;
+    }
+    WithoutDacOverride(const WithoutDacOverride&) = delete;
+    WithoutDacOverride& operator=(const WithoutDacOverride&) = delete;
+    ~WithoutDacOverride() {
+        if (lowered_) {
+            (void)::syscall(SYS_capset, &header_, saved_);
+        }
+    }
+
+    // "" once the capabilities are off, else why they are not.
+    [[nodiscard]] const std::string& error() const noexcept { return error_; }
+
+private:
+    __user_cap_header_struct header_{_LINUX_CAPABILITY_VERSION_3, 0};  // pid 0: this thread
+    __user_cap_data_struct saved_[_LINUX_CAPABILITY_U32S_3]{};
+    bool lowered_ = false;
+    std::string error_;
+};
 
 TEST(BlockFileTest, RegularFileSizeRoundsDownToWholeSectors) {
     ScratchImage image((1 << 20) + 100);
@@ -128,11 +169,12 @@ TEST(BlockFileTest, OtherOpenFailuresAreNotRetried) {
 }
 
 TEST(BlockFileTest, ReadOnlyFileOnDiskIsOpenedReadOnly) {
-    if (::geteuid() == 0) {
-        GTEST_SKIP() << "root opens a mode-0444 file read-write; RefusedReadWriteOpenIsRetriedReadOnly covers it";
-    }
     ScratchImage image(4096);
     ASSERT_EQ(::chmod(image.path().c_str(), 0444), 0);
+    const WithoutDacOverride as_the_file_owner;  // root would open it read-write
+    ASSERT_EQ(as_the_file_owner.error(), "") << "cannot drop the capabilities that override file permissions";
+    const UniqueFd writable(::open(image.path().c_str(), O_RDWR | O_CLOEXEC));
+    ASSERT_FALSE(writable.valid()) << "the kernel opens a mode-0444 file read-write here: nothing to retry";
     EXPECT_TRUE(open_block_file(image.path())->read_only());
 }
 

@@ -5,11 +5,18 @@
 // destruction with requests in flight).
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <liburing.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstddef>
+#include <cstring>
 #include <future>
 #include <memory>
 #include <string>
@@ -87,12 +94,37 @@ std::string io_uring_refusal() {
     return "";
 }
 
+// From now on io_uring_setup fails with ENOSYS on the calling thread (and
+// the threads it starts), as on a kernel without io_uring; seccomp filters
+// belong to a thread, so the rest of the process is untouched. "" once in
+// place, else why not.
+std::string refuse_io_uring_on_this_thread() {
+    sock_filter program[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    const sock_fprog filter{static_cast<unsigned short>(std::size(program)), program};
+    // Without CAP_SYS_ADMIN, a filter needs no_new_privs (this thread's too).
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        return std::string("PR_SET_NO_NEW_PRIVS: ") + std::strerror(errno);
+    }
+    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter) != 0) {
+        return std::string("a seccomp filter: ") + std::strerror(errno);
+    }
+    return "";
+}
+
 class BlockEngineTest : public ::testing::TestWithParam<BlockOptions::Engine> {
 protected:
     void SetUp() override {
         if (GetParam() == BlockOptions::Engine::io_uring) {
             if (const auto refusal = io_uring_refusal(); !refusal.empty()) {
-                GTEST_SKIP() << refusal;
+                FAIL() << refusal << ": the io_uring engine cannot be tested here";
             }
         }
     }
@@ -408,11 +440,35 @@ TEST(BlockEngineChoiceTest, OptionsChooseTheEngine) {
     ScratchImage image(4096);
     auto threads_file = open_engine_file(image);
     EXPECT_STREQ(make_block_engine(*threads_file, 4)->name(), "threads");
-    // Where the kernel refuses a ring, make_block_engine falls back.
-    const char* uring = io_uring_refusal().empty() ? "io_uring" : "threads";
+    const auto refusal = io_uring_refusal();
+    ASSERT_EQ(refusal, "") << "aio=io_uring cannot get a ring here";
     auto uring_file = open_engine_file(image, ",aio=io_uring");
-    EXPECT_STREQ(make_block_engine(*uring_file, 4)->name(), uring);
-    EXPECT_STREQ(make_block_engine(*uring_file, 100000)->name(), uring);  // depth clamped
+    EXPECT_STREQ(make_block_engine(*uring_file, 4)->name(), "io_uring");
+    EXPECT_STREQ(make_block_engine(*uring_file, 100000)->name(), "io_uring");  // depth clamped
+}
+
+TEST(BlockEngineChoiceTest, WhereTheKernelRefusesARingTheThreadPoolServes) {
+    ScratchImage image(4096);
+    auto uring_file = open_engine_file(image, ",aio=io_uring");
+    std::string filter_error;
+    std::string refusal;
+    std::string chosen;
+    long flushed = -1;
+    std::thread refused([&] {
+        filter_error = refuse_io_uring_on_this_thread();
+        if (!filter_error.empty()) {
+            return;
+        }
+        refusal = io_uring_refusal();
+        auto engine = make_block_engine(*uring_file, 4);
+        chosen = engine->name();
+        flushed = run_block_request(*engine, range_request(Op::flush, 0, 0));
+    });
+    refused.join();
+    ASSERT_EQ(filter_error, "") << "cannot make the kernel refuse io_uring to one thread";
+    ASSERT_NE(refusal, "") << "the filter did not stop io_uring_setup";
+    EXPECT_EQ(chosen, "threads");
+    EXPECT_EQ(flushed, 0);
 }
 
 TEST(BlockEngineChoiceTest, ARingTheKernelRefusesIsReported) {
