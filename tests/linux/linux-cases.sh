@@ -92,8 +92,15 @@ qemu_command() {
                 qemu_cmd+=(-device "virtio-serial-pci,id=vser$n,addr=$slot"
                     -chardev "socket,id=port$n,path=${config#*=},server=on,wait=off"
                     -device "virtconsole,chardev=port$n,name=${config%%=*},bus=vser$n.0") ;;
+            virtio-net,tap=?*)   # with ACRN's MAC for the slot, as the case expects
+                local tap=${config#tap=} mac
+                mac=00:16:3e:$(printf "$slot-0" | md5sum | sed 's/^\(..\)\(..\)\(..\).*/\1:\2:\3/')
+                qemu_cmd+=(-netdev "tap,id=net$n,ifname=${tap%,vhost},script=no,downscript=no,vhost=$(
+                    [ "${tap%,vhost}" = "$tap" ] && echo off || echo on)"
+                    -device "virtio-net-pci,netdev=net$n,addr=$slot,mac=$mac") ;;
             *) untranslated="-s $spec"; return 1 ;;
             esac ;;
+        --virtio_poll | --virtio_fast_paths) ;;   # acrn-dm's own: QEMU has its defaults
         *) untranslated=$1; return 1 ;;
         esac
         shift 2
@@ -112,10 +119,14 @@ start_vm() {
     fi
     exec {fd}<>"$WORK/$name.in"
     IN_FD[$name]=$fd
+    # VM_NETNS: the VMM runs in that network namespace (ip netns exec
+    # execs it: $! is the VMM itself).
+    local -a netns=()
+    [ -z "${VM_NETNS:-}" ] || netns=(ip netns exec "$VM_NETNS")
     if [ "$VMM" = qemu ]; then
         local untranslated
         if qemu_command "$name" "$@"; then
-            "${qemu_cmd[@]}" <"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+            "${netns[@]}" "${qemu_cmd[@]}" <"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
         else
             echo "start_vm: LINUX_CASES_VMM=qemu cannot translate $untranslated" >"$WORK/$name.err"
             (exit 2) &   # a VM that ended at once: the case fails with the reason in its log
@@ -123,10 +134,6 @@ start_vm() {
         PID[$name]=$!
         return
     fi
-    # VM_NETNS: acrn-dm runs in that network namespace (ip netns exec
-    # execs it: $! is acrn-dm itself).
-    local -a netns=()
-    [ -z "${VM_NETNS:-}" ] || netns=(ip netns exec "$VM_NETNS")
     # A VM name has at most 15 characters.
     "${netns[@]}" "$DM" "$@" "vm-${name:0:12}" <"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
     PID[$name]=$!
@@ -541,20 +548,23 @@ case_virtio_rng_console() {
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 
-# All of the above in two boots. First: a disk written (vda), a read-only
-# one (vdb), virtio-rnd, the console; second: the first disk read back
-# (vda), another synced (vdb), then SIGKILL.
+# All of the above in two boots. First (2 vCPUs, --virtio_poll): a disk
+# written (vda, mq=2), a read-only one (vdb), virtio-rnd, 4 MiB each way over
+# virtio-net in user space, the console; second (--virtio_fast_paths off):
+# the first disk read back (vda), 2 MiB each way over virtio-net with vhost,
+# another disk synced (vdb), then SIGKILL.
 case_virtio_all() {
     local value name=virtio_all img=$WORK/virtio_all.img ro=$WORK/virtio_all_ro.img sync=$WORK/virtio_all_sync.img
-    local before first pci="${PCI_1[*]} 0000:00:04.0 0000:00:05.0 0000:00:06.0"
+    local before first pci="${PCI_1[*]} 0000:00:04.0 0000:00:05.0 0000:00:06.0 0000:00:07.0"
     truncate -s 80M "$img"
     truncate -s 16M "$sync"
     head -c 16M /dev/urandom >"$ro"
     before=$(sha_of "$ro" 16M)
-    VIRTIO_VCPUS=2 virtio_boot $name 512 blk_write@vda,blk_ro@vdb,rng,hvc "$pci" \
-        "0002:virtio_blk 0002:virtio_blk 0003:virtio_console 0004:virtio_rng" "@@HVC_READY" --virtio_poll 1000000 \
-        -s 3,virtio-blk,mq=2,"$img" -s 4,virtio-blk,"$ro",ro -s 5,virtio-rnd \
-        -s 6,virtio-console,@socket:hvcport="$WORK/$name.sock"
+    net_start $name 4 || return
+    VM_NETNS=$NET_NS VIRTIO_VCPUS=2 virtio_boot $name 512 blk_write@vda,blk_ro@vdb,rng,net@4,hvc "$pci" \
+        "0001:virtio_net 0002:virtio_blk 0002:virtio_blk 0003:virtio_console 0004:virtio_rng" "@@HVC_READY" \
+        --virtio_poll 1000000 -s 3,virtio-blk,mq=2,"$img" -s 4,virtio-blk,"$ro",ro -s 5,virtio-rnd \
+        -s 6,virtio-console,@socket:hvcport="$WORK/$name.sock" -s 7,virtio-net,tap=$NET_TAP
     value=$(reported $name BLK_QUEUES)
     verify $name blk_queues "$(is "$value" 2)" "the guest's vda has ${value:-?} queues, expected 2 (mq=2)"
     check_rng $name
@@ -562,25 +572,28 @@ case_virtio_all() {
     powered_off $name
     check_blk_write $name "$img"
     check_blk_ro $name "$ro" "$before"
+    net_check $name 4 7
     first=$problem
-    virtio_boot ${name}_2 512 blk_read@vda,blk_sync_hold@vdb "${PCI_1[*]} 0000:00:04.0" \
-        "0002:virtio_blk 0002:virtio_blk" "@@BLK_SYNCED" --virtio_fast_paths off \
-        -s 3,virtio-blk,"$img" -s 4,virtio-blk,"$sync"
+    net_start ${name}_2 2 || return
+    VM_NETNS=$NET_NS virtio_boot ${name}_2 512 blk_read@vda,net@2,blk_sync_hold@vdb \
+        "${PCI_1[*]} 0000:00:04.0 0000:00:05.0" "0001:virtio_net 0002:virtio_blk 0002:virtio_blk" "@@BLK_SYNCED" \
+        --virtio_fast_paths off -s 3,virtio-blk,"$img" -s 4,virtio-blk,"$sync" -s 5,virtio-net,tap=$NET_TAP,vhost
     killed ${name}_2
     check_blk_read ${name}_2 "$image_sum"
     check_blk_synced ${name}_2 "$sync"
+    net_check ${name}_2 2 5 vhost
     problem=${first:-$problem}
     result $name "$([ -z "$problem" ] && echo 1)" "$problem" $name ${name}_2
 }
 
-# NET_PEER (python3, argument DIR): the host's end of the virtio_net case,
+# NET_PEER (python3, arguments DIR MIB): the host's end of the net action,
 # run in the namespace: takes what 10.0.2.1:5001 receives until the guest
-# closes, then sends 32 MiB of random data to whoever connects to
+# closes, then sends MIB MiB of random data to whoever connects to
 # 10.0.2.1:5002 and closes. Writes DIR/received and DIR/sent ("BYTES
 # SHA256"); DIR/ready once it listens.
 NET_PEER=$(cat <<'PY'
 import hashlib, os, socket, sys
-out = sys.argv[1]
+out, mib = sys.argv[1], int(sys.argv[2])
 def listener(port):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -601,7 +614,7 @@ while True:
     count += len(chunk)
 conn.close()
 open(os.path.join(out, "received"), "w").write("%d %s\n" % (count, digest.hexdigest()))
-data = os.urandom(32 << 20)
+data = os.urandom(mib << 20)
 conn, _ = outbound.accept()
 conn.settimeout(120)
 conn.sendall(data)
@@ -610,54 +623,78 @@ open(os.path.join(out, "sent"), "w").write("%d %s\n" % (len(data), hashlib.sha25
 PY
 )
 
-# virtio-net on a tap in a network namespace of its own (10.0.2.1/24 on the
-# host end): the guest's eth0 has ACRN's default MAC for slot 3, answers
-# ping, and 32 MiB go each way over TCP, checked by sha256 at both ends.
-# With vhost (case virtio_net_vhost), the kernel's vhost-net moves the frames:
-# the test host has /dev/vhost-net, and acrn-dm must say it used it.
-case_virtio_net() { net_case virtio_net ""; }
-case_virtio_net_vhost() { net_case virtio_net_vhost ",vhost"; }
-net_case() {
-    local name=$1 option=$2 ns=acrn-net-$$ tap=acrntap0 peer=$WORK/$1.peer value want peer_pid n=0
-    problem=
+# The host end of the guest's net action: a network namespace NET_NS with
+# the tap acrntap0 (10.0.2.1/24) and NET_PEER listening in it. net_start
+# NAME MIB: false (and the case's result) if it cannot be made; acrn-dm then
+# starts inside it (VM_NETNS=$NET_NS). net_check NAME MIB SLOT [vhost], after
+# the VMM ended: eth0 has ACRN's MAC for SLOT, the ping, MIB MiB each way
+# intact, and with "vhost" that acrn-dm used vhost-net.
+NET_NS=acrn-net-$$
+NET_TAP=acrntap0
+net_start() {
+    local name=$1 mib=$2 peer=$WORK/$1.peer n=0
     mkdir -p "$peer"
-    if ! { ip netns add "$ns" && ip -n "$ns" link set lo up && ip -n "$ns" tuntap add dev "$tap" mode tap &&
-        ip -n "$ns" addr add 10.0.2.1/24 dev "$tap" && ip -n "$ns" link set "$tap" up; } 2>"$WORK/$name.setup"; then
-        result $name 0 "cannot set up the namespace and its tap: $(tr '\n' ' ' <"$WORK/$name.setup")"
-        ip netns del "$ns" 2>/dev/null
-        return
+    ip netns del "$NET_NS" 2>/dev/null
+    if ! { ip netns add "$NET_NS" && ip -n "$NET_NS" link set lo up &&
+        ip -n "$NET_NS" tuntap add dev "$NET_TAP" mode tap && ip -n "$NET_NS" addr add 10.0.2.1/24 dev "$NET_TAP" &&
+        ip -n "$NET_NS" link set "$NET_TAP" up; } 2>"$WORK/$name.setup"; then
+        result "$name" 0 "cannot set up the namespace and its tap: $(tr '\n' ' ' <"$WORK/$name.setup")"
+        ip netns del "$NET_NS" 2>/dev/null
+        return 1
     fi
-    ip netns exec "$ns" /usr/bin/python3 -c "$NET_PEER" "$peer" >"$WORK/$name.peer.log" 2>&1 &
-    peer_pid=$!
-    while [ ! -e "$peer/ready" ] && [ $n -lt 300 ] && kill -0 $peer_pid 2>/dev/null; do
+    ip netns exec "$NET_NS" /usr/bin/python3 -c "$NET_PEER" "$peer" "$mib" >"$WORK/$name.peer.log" 2>&1 &
+    NET_PEER_PID=$!
+    while [ ! -e "$peer/ready" ] && [ $n -lt 300 ] && kill -0 $NET_PEER_PID 2>/dev/null; do
         sleep 0.1
         n=$((n + 1))
     done
-    # (Nested under TCG, guest to host takes ~110 s: ~10,000 frames of ~3 KiB,
-    # each a kick and an interrupt; host to guest ~11 s in 64 KiB GSO frames.)
-    VM_NETNS=$ns VIRTIO_WAIT=480 virtio_boot $name 512 net "${PCI_1[*]}" "0001:virtio_net" "@@VIRTIO_ACTIONS_DONE" \
-        -s "3,virtio-net,tap=$tap$option"
-    powered_off $name
-    if [ -n "$option" ]; then
+}
+net_check() {
+    local name=$1 bytes=$(($2 << 20)) slot=$3 peer=$WORK/$1.peer value want
+    if [ "${4:-}" = vhost ] && [ "$VMM" = acrn-dm ]; then
         value=$(grep -c 'vhost-net moves the frames' "$WORK/$name.err")
         verify $name vhost "$(is "$value" 1)" "acrn-dm did not use vhost-net: $(grep -m1 vhost "$WORK/$name.err")"
     fi
-    wait $peer_pid 2>/dev/null
-    want="00:16:3e:$(printf 3-0 | md5sum | sed 's/^\(..\)\(..\)\(..\).*/\1:\2:\3/')"
+    # (The peer is done once the guest has powered off; unless the guest
+    # failed early, and then it would wait for connections in vain.)
+    local n=0
+    while kill -0 $NET_PEER_PID 2>/dev/null && [ $n -lt 50 ]; do
+        sleep 0.1
+        n=$((n + 1))
+    done
+    { kill $NET_PEER_PID; wait $NET_PEER_PID; } 2>/dev/null
+    want="00:16:3e:$(printf "$slot-0" | md5sum | sed 's/^\(..\)\(..\)\(..\).*/\1:\2:\3/')"
     value=$(reported $name NET_MAC)
     verify $name mac "$(is "$value" "$want")" "guest's eth0 has MAC '${value:-?}', expected ACRN's $want"
     value=$(reported $name NET_PING)
     verify $name ping "$(is "$value" ok)" "no ping reply from the host end"
     value=$(cat "$peer/received" 2>/dev/null)
-    verify $name to_host "$(is "$value" "$((32 << 20)) $(reported $name NET_TO_HOST)")" \
-        "the host received '${value:-nothing}', the guest sent $((32 << 20)) bytes $(reported $name NET_TO_HOST)"
+    verify $name to_host "$(is "$value" "$bytes $(reported $name NET_TO_HOST)")" \
+        "the host received '${value:-nothing}', the guest sent $bytes bytes $(reported $name NET_TO_HOST)"
     value=$(reported $name NET_FROM_HOST)
     verify $name from_host "$(is "$value" "$(cat "$peer/sent" 2>/dev/null)")" \
         "the guest received '${value:-nothing}', the host sent '$(cat "$peer/sent" 2>/dev/null)'"
-    grep -a '^@@VIRTIO_ACTION_TIME\|^@@NET_TIME\|^@@NET_TCP' "$WORK/$name.out" | tr -d '\r' | sed 's/^/linux-tier:   /'
+    grep -a '^@@NET_TIME\|^@@NET_TCP\|^@@VIRTIO_ACTION_TIME' "$WORK/$name.out" | tr -d '\r' | sed 's/^/linux-tier:   /'
     [ -s "$WORK/$name.peer.log" ] && sed 's/^/linux-tier:   peer: /' "$WORK/$name.peer.log"
     grep 'frames received\|moved the frames' "$WORK/$name.err" | sed 's/^/linux-tier:   /'
-    ip netns del "$ns"
+    ip netns del "$NET_NS"
+}
+
+# virtio-net alone, 32 MiB each way (the tier's virtio_all moves 4 and 2 MiB):
+# virtio_net in user space, virtio_net_vhost through the kernel's vhost-net
+# (the test host has /dev/vhost-net). (Nested under TCG, guest to host takes
+# 110-140 s either way: ~10,000 frames of ~3 KiB, each a kick and an
+# interrupt; host to guest 14-18 s in 64 KiB GSO frames.)
+case_virtio_net() { net_case virtio_net ""; }
+case_virtio_net_vhost() { net_case virtio_net_vhost vhost; }
+net_case() {
+    local name=$1 vhost=$2
+    problem=
+    net_start $name 32 || return
+    VM_NETNS=$NET_NS VIRTIO_WAIT=480 virtio_boot $name 512 net "${PCI_1[*]}" "0001:virtio_net" \
+        "@@VIRTIO_ACTIONS_DONE" -s "3,virtio-net,tap=$NET_TAP${vhost:+,vhost}"
+    powered_off $name
+    net_check $name 32 3 $vhost
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 
