@@ -83,6 +83,9 @@ qemu_command() {
             virtio-blk,*,ro)
                 qemu_cmd+=(-drive "file=${config%,ro},format=raw,if=none,id=disk$n,cache=writethrough,readonly=on"
                     -device "virtio-blk-pci,drive=disk$n,addr=$slot") ;;
+            virtio-blk,mq=[0-9]*,?*)
+                qemu_cmd+=(-drive "file=${config#mq=*,},format=raw,if=none,id=disk$n,cache=writethrough"
+                    -device "virtio-blk-pci,drive=disk$n,addr=$slot,num-queues=$(echo "$config" | sed 's/^mq=\([0-9]*\),.*/\1/')") ;;
             virtio-blk,?*)
                 qemu_cmd+=(-drive "file=$config,format=raw,if=none,id=disk$n,cache=writethrough"
                     -device "virtio-blk-pci,drive=disk$n,addr=$slot") ;;
