@@ -10,156 +10,133 @@
 
 #include "common/event_fd.hpp"
 #include "dm/io/fast_paths.hpp"
-#include "dm/irq/interrupt_sources.hpp"
-#include "tests/unit/device_test_support.hpp"
-#include "tests/unit/manual_delay_timers.hpp"
+#include "tests/unit/interrupt_test_fixture.hpp"
 
 namespace acrn::dm {
 namespace {
 
 using namespace std::chrono_literals;
-using test_support::ManualDelayTimers;
-using test_support::RecordingInterrupts;
 
-constexpr std::uint64_t kAddress = 0xFEE0'0000;
 constexpr auto kDelay = 10ms;
 
-TEST(InterruptThrottleTest, AnUnthrottledSourceGoesStraightThrough) {
-    RecordingInterrupts controller;
-    InterruptSources sources(controller);
-    MsiSource& msi = sources.add_msi("vector");
+class InterruptThrottleTest : public test_support::InterruptFixture {};
+
+TEST_F(InterruptThrottleTest, AnUnthrottledSourceGoesStraightThrough) {
+    MsiSource& msi = sources_.add_msi("vector");
     msi.send(kAddress, 0x41);
-    EXPECT_EQ(controller.msis.size(), 1u);
+    EXPECT_EQ(controller_.msis.size(), 1u);
     EXPECT_FALSE(msi.throttled());
     EXPECT_EQ(msi.delayed(), 0u);
 }
 
-TEST(InterruptThrottleTest, MsisWithinOneDelayMergeIntoTheLatest) {
-    RecordingInterrupts controller;
-    InterruptSources sources(controller);
-    ManualDelayTimers timers;
-    MsiSource& msi = sources.add_msi("vector");
-    msi.throttle(timers, kDelay);
+TEST_F(InterruptThrottleTest, MsisWithinOneDelayMergeIntoTheLatest) {
+    MsiSource& msi = sources_.add_msi("vector");
+    msi.throttle(timers_, kDelay);
 
     for (std::uint32_t data = 0x41; data < 0x46; ++data) {
-        msi.send(kAddress, data);
+        send(msi, 1, data);
     }
-    EXPECT_TRUE(controller.msis.empty());  // held
-    timers.advance(kDelay - 1ms);
-    EXPECT_TRUE(controller.msis.empty());
-    timers.advance(1ms);
-    ASSERT_EQ(controller.msis.size(), 1u);
-    EXPECT_EQ(controller.msis[0].data, 0x45u);  // a reprogrammed vector: the latest message wins
+    EXPECT_TRUE(controller_.msis.empty());  // held
+    timers_.advance(kDelay - 1ms);
+    EXPECT_TRUE(controller_.msis.empty());
+    timers_.advance(1ms);
+    ASSERT_EQ(controller_.msis.size(), 1u);
+    EXPECT_EQ(controller_.msis[0].data, 0x45u);  // a reprogrammed vector: the latest message wins
     EXPECT_EQ(msi.injections(), 5u);
     EXPECT_EQ(msi.delayed(), 5u);
     EXPECT_EQ(msi.merged(), 4u);
 
     // The next one starts a delay of its own.
     msi.send(kAddress, 0x50);
-    EXPECT_EQ(controller.msis.size(), 1u);
-    timers.advance(kDelay);
-    ASSERT_EQ(controller.msis.size(), 2u);
-    EXPECT_EQ(controller.msis[1].data, 0x50u);
+    EXPECT_EQ(controller_.msis.size(), 1u);
+    timers_.advance(kDelay);
+    ASSERT_EQ(controller_.msis.size(), 2u);
+    EXPECT_EQ(controller_.msis[1].data, 0x50u);
     EXPECT_EQ(msi.merged(), 4u);
 }
 
-TEST(InterruptThrottleTest, UnthrottlingDeliversWhatIsHeldAtOnce) {
-    RecordingInterrupts controller;
-    InterruptSources sources(controller);
-    ManualDelayTimers timers;
-    MsiSource& msi = sources.add_msi("vector");
-    LineSource& line = sources.add_line(10, "line");
-    msi.throttle(timers, kDelay);
-    line.throttle(timers, kDelay);
+TEST_F(InterruptThrottleTest, UnthrottlingDeliversWhatIsHeldAtOnce) {
+    MsiSource& msi = sources_.add_msi("vector");
+    LineSource& line = sources_.add_line(10, "line");
+    msi.throttle(timers_, kDelay);
+    line.throttle(timers_, kDelay);
     msi.send(kAddress, 0x41);
     line.set(true);
 
     msi.unthrottle();
     line.unthrottle();
-    EXPECT_EQ(controller.msis.size(), 1u);
-    EXPECT_TRUE(controller.high(10));
-    timers.advance(kDelay);  // the stale delays deliver nothing more
-    EXPECT_EQ(controller.msis.size(), 1u);
+    EXPECT_EQ(controller_.msis.size(), 1u);
+    EXPECT_TRUE(controller_.high(10));
+    timers_.advance(kDelay);  // the stale delays deliver nothing more
+    EXPECT_EQ(controller_.msis.size(), 1u);
     msi.send(kAddress, 0x42);
-    EXPECT_EQ(controller.msis.size(), 2u);
+    EXPECT_EQ(controller_.msis.size(), 2u);
 }
 
-TEST(InterruptThrottleTest, ALevelLineGetsTheLevelItHasWhenTheDelayEnds) {
-    RecordingInterrupts controller;
-    InterruptSources sources(controller);
-    ManualDelayTimers timers;
-    LineSource& line = sources.add_line(11, "level");
-    line.throttle(timers, kDelay);
+TEST_F(InterruptThrottleTest, ALevelLineGetsTheLevelItHasWhenTheDelayEnds) {
+    LineSource& line = sources_.add_line(11, "level");
+    line.throttle(timers_, kDelay);
 
     line.set(true);
-    EXPECT_FALSE(controller.high(11));
+    EXPECT_FALSE(controller_.high(11));
     EXPECT_FALSE(line.asserted());
-    timers.advance(kDelay);
-    EXPECT_TRUE(controller.high(11));  // still asserted at the end: delivered
+    timers_.advance(kDelay);
+    EXPECT_TRUE(controller_.high(11));  // still asserted at the end: delivered
     EXPECT_EQ(line.injections(), 1u);
 
     line.set(false);  // a release goes through at once
-    EXPECT_FALSE(controller.high(11));
+    EXPECT_FALSE(controller_.high(11));
 
     line.set(true);
     line.set(false);  // withdrawn within the delay: nothing to deliver
-    timers.advance(kDelay);
-    EXPECT_FALSE(controller.high(11));
+    timers_.advance(kDelay);
+    EXPECT_FALSE(controller_.high(11));
 
     line.set(true);
     line.set(false);
     line.set(true);  // asserted again before the delay ended: delivered
-    timers.advance(kDelay);
-    EXPECT_TRUE(controller.high(11));
+    timers_.advance(kDelay);
+    EXPECT_TRUE(controller_.high(11));
     EXPECT_EQ(line.injections(), 4u);
     EXPECT_EQ(line.merged(), 1u);  // the third assertion met the second's delay
 }
 
-TEST(InterruptThrottleTest, AnAssertedLineStaysAssertedWhenThrottled) {
-    RecordingInterrupts controller;
-    InterruptSources sources(controller);
-    ManualDelayTimers timers;
-    LineSource& line = sources.add_line(12, "level");
+TEST_F(InterruptThrottleTest, AnAssertedLineStaysAssertedWhenThrottled) {
+    LineSource& line = sources_.add_line(12, "level");
     line.set(true);
-    line.throttle(timers, kDelay);
+    line.throttle(timers_, kDelay);
     line.set(true);  // no change: nothing held
-    EXPECT_EQ(timers.armed(), 0u);
-    EXPECT_TRUE(controller.high(12));
+    EXPECT_EQ(timers_.armed(), 0u);
+    EXPECT_TRUE(controller_.high(12));
     line.unthrottle();
-    EXPECT_TRUE(controller.high(12));
+    EXPECT_TRUE(controller_.high(12));
 }
 
-TEST(InterruptThrottleTest, EdgePulsesWithinOneDelayMergeIntoOne) {
-    RecordingInterrupts controller;
-    InterruptSources sources(controller);
-    ManualDelayTimers timers;
-    LineSource& line = sources.add_line(4, "com1");
-    line.throttle(timers, kDelay);
+TEST_F(InterruptThrottleTest, EdgePulsesWithinOneDelayMergeIntoOne) {
+    LineSource& line = sources_.add_line(4, "com1");
+    line.throttle(timers_, kDelay);
     for (int i = 0; i < 5; ++i) {
         line.pulse();
     }
-    EXPECT_EQ(controller.changes, 0);
-    timers.advance(kDelay);
-    EXPECT_EQ(controller.changes, 2);  // one rise, one fall
-    EXPECT_FALSE(controller.high(4));
+    EXPECT_EQ(controller_.changes, 0);
+    timers_.advance(kDelay);
+    EXPECT_EQ(controller_.changes, 2);  // one rise, one fall
+    EXPECT_FALSE(controller_.high(4));
     EXPECT_EQ(line.injections(), 5u);
     EXPECT_EQ(line.merged(), 4u);
 }
 
-TEST(InterruptThrottleTest, AThrottledSourceLeavesItsSharedPinToTheOthers) {
-    RecordingInterrupts controller;
-    InterruptSources sources(controller);
-    ManualDelayTimers timers;
-    LineSource& storming = sources.add_line(19, "storming");
-    LineSource& quiet = sources.add_line(19, "quiet");
-    storming.throttle(timers, kDelay);
+TEST_F(InterruptThrottleTest, AThrottledSourceLeavesItsSharedPinToTheOthers) {
+    LineSource& storming = sources_.add_line(19, "storming");
+    LineSource& quiet = sources_.add_line(19, "quiet");
+    storming.throttle(timers_, kDelay);
     storming.set(true);
     quiet.set(true);  // not delayed
-    EXPECT_TRUE(controller.high(19));
+    EXPECT_TRUE(controller_.high(19));
     quiet.set(false);
-    EXPECT_FALSE(controller.high(19));
-    timers.advance(kDelay);
-    EXPECT_TRUE(controller.high(19));
+    EXPECT_FALSE(controller_.high(19));
+    timers_.advance(kDelay);
+    EXPECT_TRUE(controller_.high(19));
     EXPECT_EQ(quiet.delayed(), 0u);
 }
 
@@ -177,38 +154,31 @@ public:
     std::optional<EventFd> bound;
 };
 
-TEST(InterruptThrottleTest, AThrottledMsiBypassesItsIrqfd) {
-    RecordingInterrupts controller;
-    InterruptSources sources(controller);
-    ManualDelayTimers timers;
+TEST_F(InterruptThrottleTest, AThrottledMsiBypassesItsIrqfd) {
     CountingIrqfds irqfds;
+    InterruptSources sources(controller_);  // after the irqfds: its MSI's irqfd is released through them
     MsiSource& msi = sources.add_msi("virtio vector");
     msi.route_through_irqfd(irqfds);
     msi.send(kAddress, 0x41);
     EXPECT_EQ(irqfds.signals(), 1u);
-    EXPECT_TRUE(controller.msis.empty());
+    EXPECT_TRUE(controller_.msis.empty());
 
-    msi.throttle(timers, kDelay);
-    for (int i = 0; i < 3; ++i) {
-        msi.send(kAddress, 0x41);
-    }
-    timers.advance(kDelay);
+    msi.throttle(timers_, kDelay);
+    send(msi, 3);
+    timers_.advance(kDelay);
     EXPECT_EQ(irqfds.signals(), 0u);  // counted, held, then sent through the controller
-    EXPECT_EQ(controller.msis.size(), 1u);
+    EXPECT_EQ(controller_.msis.size(), 1u);
     EXPECT_EQ(msi.injections(), 4u);
 
     msi.unthrottle();
     msi.send(kAddress, 0x41);
     EXPECT_EQ(irqfds.signals(), 1u);  // back on the irqfd
-    EXPECT_EQ(controller.msis.size(), 1u);
+    EXPECT_EQ(controller_.msis.size(), 1u);
 }
 
-TEST(InterruptThrottleTest, ConcurrentInjectionsWhileThrottlingComesAndGoes) {
-    RecordingInterrupts controller;
-    InterruptSources sources(controller);
-    ManualDelayTimers timers;
-    MsiSource& msi = sources.add_msi("vector");
-    LineSource& line = sources.add_line(17, "line");
+TEST_F(InterruptThrottleTest, ConcurrentInjectionsWhileThrottlingComesAndGoes) {
+    MsiSource& msi = sources_.add_msi("vector");
+    LineSource& line = sources_.add_line(17, "line");
     std::vector<std::thread> devices;
     devices.emplace_back([&] {
         for (int i = 0; i < 20'000; ++i) {
@@ -221,21 +191,21 @@ TEST(InterruptThrottleTest, ConcurrentInjectionsWhileThrottlingComesAndGoes) {
         }
     });
     for (int round = 0; round < 200; ++round) {
-        msi.throttle(timers, kDelay);
-        line.throttle(timers, kDelay);
-        timers.advance(kDelay);
+        msi.throttle(timers_, kDelay);
+        line.throttle(timers_, kDelay);
+        timers_.advance(kDelay);
         msi.unthrottle();
         line.unthrottle();
     }
     for (auto& device : devices) {
         device.join();
     }
-    timers.advance(kDelay);
+    timers_.advance(kDelay);
     EXPECT_EQ(msi.injections(), 20'000u);
     EXPECT_FALSE(line.asserted());  // the last level set was a release
-    EXPECT_FALSE(controller.high(17));
-    std::lock_guard lock(controller.msi_mutex);
-    EXPECT_EQ(controller.msis.size() + msi.merged(), 20'000u);
+    EXPECT_FALSE(controller_.high(17));
+    std::lock_guard lock(controller_.msi_mutex);
+    EXPECT_EQ(controller_.msis.size() + msi.merged(), 20'000u);
 }
 
 }  // namespace

@@ -9,35 +9,19 @@
 #include <string>
 #include <thread>
 
-#include "dm/irq/interrupt_sources.hpp"
 #include "dm/irq/storm_monitor.hpp"
-#include "tests/unit/device_test_support.hpp"
-#include "tests/unit/manual_delay_timers.hpp"
+#include "tests/unit/interrupt_test_fixture.hpp"
 
 namespace acrn::dm {
 namespace {
 
 using namespace std::chrono_literals;
-using test_support::ManualDelayTimers;
-using test_support::RecordingInterrupts;
 
-constexpr std::uint64_t kAddress = 0xFEE0'0000;
 // 100 interrupts/s probed every second; a storm delays by 10 ms for 300 ms.
 const StormSettings kSettings{100, 1s, 10ms, 300ms};
 
-class StormMonitorTest : public ::testing::Test {
+class StormMonitorTest : public test_support::InterruptFixture {
 protected:
-    StormMonitorTest() {
-        auto owned = std::make_unique<ManualDelayTimers>();
-        timers_ = owned.get();
-        monitor_ = std::make_unique<StormMonitor>(sources_, std::move(owned), kSettings);
-    }
-
-    static void send(MsiSource& source, int count) {
-        for (int i = 0; i < count; ++i) {
-            source.send(kAddress, 0x41);
-        }
-    }
     [[nodiscard]] StormReport report_of(const std::string& name) const {
         for (const StormReport& report : monitor_->report()) {
             if (report.name == name) {
@@ -47,12 +31,16 @@ protected:
         ADD_FAILURE() << "no report for " << name;
         return {};
     }
-    [[nodiscard]] std::size_t delivered() const { return controller_.msis.size(); }
 
-    RecordingInterrupts controller_;
-    InterruptSources sources_{controller_};
-    ManualDelayTimers* timers_ = nullptr;  // owned by the monitor
-    std::unique_ptr<StormMonitor> monitor_;
+    // Raises `count`, lets `time` pass, and says whether the source is throttled then.
+    [[nodiscard]] bool throttled_after(MsiSource& source, int count, std::chrono::milliseconds time) {
+        send(source, count);
+        timers_.advance(time);
+        return source.throttled();
+    }
+
+    std::unique_ptr<StormMonitor> monitor_ =
+        std::make_unique<StormMonitor>(sources_, std::move(owned_timers_), kSettings);
 };
 
 TEST_F(StormMonitorTest, AStormIsThrottledForTheDurationThenProbedAgain) {
@@ -61,7 +49,7 @@ TEST_F(StormMonitorTest, AStormIsThrottledForTheDurationThenProbedAgain) {
 
     send(storming, 150);  // 150/s in the first period
     EXPECT_EQ(delivered(), 150u);
-    timers_->advance(1s);
+    timers_.advance(1s);
     StormReport report = report_of("storming");
     EXPECT_TRUE(report.throttled);
     EXPECT_TRUE(storming.throttled());
@@ -71,14 +59,14 @@ TEST_F(StormMonitorTest, AStormIsThrottledForTheDurationThenProbedAgain) {
     // While throttled: at most one interrupt per delay gets through.
     for (int tick = 0; tick < 29; ++tick) {
         send(storming, 5);
-        timers_->advance(10ms);
+        timers_.advance(10ms);
     }
     EXPECT_EQ(delivered(), 150u + 29u);
     EXPECT_EQ(storming.delayed(), 29u * 5u);
     EXPECT_EQ(storming.merged(), 29u * 4u);
 
     // The duration ends by itself (300 ms after the probe).
-    timers_->advance(10ms);
+    timers_.advance(10ms);
     EXPECT_FALSE(storming.throttled());
     EXPECT_FALSE(report_of("storming").throttled);
     send(storming, 1);
@@ -86,7 +74,7 @@ TEST_F(StormMonitorTest, AStormIsThrottledForTheDurationThenProbedAgain) {
 
     // Still storming: the next probe, 0.7 s later, sees 200/s over its share.
     send(storming, 140);
-    timers_->advance(700ms);
+    timers_.advance(700ms);
     report = report_of("storming");
     EXPECT_TRUE(report.throttled);
     EXPECT_EQ(report.storms, 2u);
@@ -96,15 +84,10 @@ TEST_F(StormMonitorTest, AStormIsThrottledForTheDurationThenProbedAgain) {
 TEST_F(StormMonitorTest, AStormThatStoppedIsNotThrottledAgain) {
     MsiSource& source = sources_.add_msi("source");
     monitor_->start();
-    send(source, 500);
-    timers_->advance(1s);
-    ASSERT_TRUE(source.throttled());
-    timers_->advance(300ms);
-    ASSERT_FALSE(source.throttled());
+    ASSERT_TRUE(throttled_after(source, 500, 1s));
+    ASSERT_FALSE(throttled_after(source, 0, 300ms));
     for (int period = 0; period < 3; ++period) {
-        send(source, 50);
-        timers_->advance(1s);
-        EXPECT_FALSE(source.throttled()) << "period " << period;
+        EXPECT_FALSE(throttled_after(source, 50, 1s)) << "period " << period;
     }
     EXPECT_EQ(report_of("source").storms, 1u);
     EXPECT_DOUBLE_EQ(report_of("source").last_rate_per_s, 50.0);
@@ -113,19 +96,15 @@ TEST_F(StormMonitorTest, AStormThatStoppedIsNotThrottledAgain) {
 TEST_F(StormMonitorTest, ExactlyTheThresholdIsNoStorm) {
     MsiSource& source = sources_.add_msi("source");
     monitor_->start();
-    send(source, 100);  // threshold × period: the limit, not over it
-    timers_->advance(1s);
-    EXPECT_FALSE(source.throttled());
-    send(source, 101);
-    timers_->advance(1s);
-    EXPECT_TRUE(source.throttled());
+    EXPECT_FALSE(throttled_after(source, 100, 1s));  // threshold × period: the limit, not over it
+    EXPECT_TRUE(throttled_after(source, 101, 1s));
 }
 
 TEST_F(StormMonitorTest, CountsBeforeStartAreNotAStorm) {
     MsiSource& source = sources_.add_msi("source");
     send(source, 10'000);  // e.g. during firmware boot, before the monitor ran
     monitor_->start();
-    timers_->advance(1s);
+    timers_.advance(1s);
     EXPECT_FALSE(source.throttled());
 }
 
@@ -139,7 +118,7 @@ TEST_F(StormMonitorTest, AQuietSourceBesideAStormingOneIsNeverDelayed) {
         storming.send(kAddress, 0x41);
         shared_pin.pulse();
     }
-    timers_->advance(1s);
+    timers_.advance(1s);
     ASSERT_TRUE(storming.throttled());
     ASSERT_TRUE(shared_pin.throttled());
 
@@ -158,14 +137,10 @@ TEST_F(StormMonitorTest, AQuietSourceBesideAStormingOneIsNeverDelayed) {
 
 TEST_F(StormMonitorTest, SourcesAddedLaterAreWatchedFromTheirFirstProbe) {
     monitor_->start();
-    timers_->advance(500ms);
+    timers_.advance(500ms);
     MsiSource& late = sources_.add_msi("late");
-    send(late, 1000);
-    timers_->advance(500ms);  // first seen here: its baseline
-    EXPECT_FALSE(late.throttled());
-    send(late, 1000);
-    timers_->advance(1s);
-    EXPECT_TRUE(late.throttled());
+    EXPECT_FALSE(throttled_after(late, 1000, 500ms));  // first seen at this probe: its baseline
+    EXPECT_TRUE(throttled_after(late, 1000, 1s));
 }
 
 TEST_F(StormMonitorTest, EndingTheMonitorDeliversWhatIsHeldAndStopsThrottling) {
@@ -177,7 +152,7 @@ TEST_F(StormMonitorTest, EndingTheMonitorDeliversWhatIsHeldAndStopsThrottling) {
         line.pulse();
     }
     line.set(false);
-    timers_->advance(1s);
+    timers_.advance(1s);
     ASSERT_TRUE(storming.throttled() && line.throttled());
     send(storming, 3);
     line.set(true);
