@@ -4,6 +4,9 @@ namespace acrn::dm {
 
 void InterruptSource::throttle(DelayTimers& timers, DelayTimers::Clock::duration delay) {
     std::lock_guard lock(throttle_mutex_);
+    if (timers_ != nullptr) {
+        deliver_held_locked();  // throttled again: what waited for the old delay goes now
+    }
     timers_ = &timers;
     delay_ = delay;
     delay_running_ = false;

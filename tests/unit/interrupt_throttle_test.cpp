@@ -73,6 +73,19 @@ TEST_F(InterruptThrottleTest, UnthrottlingDeliversWhatIsHeldAtOnce) {
     EXPECT_EQ(controller_.msis.size(), 2u);
 }
 
+TEST_F(InterruptThrottleTest, ThrottlingAgainDeliversWhatTheOldDelayHeld) {
+    MsiSource& msi = sources_.add_msi("vector");
+    msi.throttle(timers_, kDelay);
+    send(msi, 2);
+    msi.throttle(timers_, 2 * kDelay);
+    EXPECT_EQ(delivered(), 1u);
+    send(msi, 1);
+    timers_.advance(kDelay);  // the old delay is stale
+    EXPECT_EQ(delivered(), 1u);
+    timers_.advance(kDelay);
+    EXPECT_EQ(delivered(), 2u);
+}
+
 TEST_F(InterruptThrottleTest, ALevelLineGetsTheLevelItHasWhenTheDelayEnds) {
     LineSource& line = sources_.add_line(11, "level");
     line.throttle(timers_, kDelay);

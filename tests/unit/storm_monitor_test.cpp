@@ -171,7 +171,12 @@ TEST(AsioDelayTimersTest, CallbacksRunOnTheLoopAfterTheirDelay) {
     std::thread::id ran_on;
     DelayTimers::Clock::time_point ran_at;
     const auto armed_at = timers.now();
-    std::thread other([&] { timers.call_after(20ms, [&] { ran_on = std::this_thread::get_id(); ran_at = timers.now(); }); });
+    std::thread other([&] {
+        timers.call_after(20ms, [&] {
+            ran_on = std::this_thread::get_id();
+            ran_at = timers.now();
+        });
+    });
     other.join();
     loop.run();
     EXPECT_EQ(ran_on, std::this_thread::get_id());
