@@ -303,7 +303,7 @@ std::string parse_logger_setting(std::string_view text, std::vector<LoggerSinkSe
 
 std::string parse_intr_monitor(std::string_view text, IntrMonitorSpec& out) {
     static constexpr std::string_view kSyntax =
-        " (expected threshold/s,probe-period(s),delay_time(ms),delay_duration(ms), e.g. 10000,10,1,100)";
+        " (threshold/s,probe-period(s),delay_time(ms),delay_duration(ms), e.g. 10000,10,1,100)";
     static constexpr std::array<std::string_view, 4> kFields{"threshold", "probe period", "delay time",
                                                              "delay duration"};
     const auto fields = split_fields(text, ',');
@@ -317,7 +317,7 @@ std::string parse_intr_monitor(std::string_view text, IntrMonitorSpec& out) {
         // a delay of no time or for no time throttles nothing.
         if (!parse_decimal_max(fields[i], std::numeric_limits<std::uint32_t>::max(), values[i]) || values[i] == 0) {
             return "invalid " + std::string(kFields[i]) + " " + quote(fields[i]) + " in " + quote(text) +
-                   " (expected a decimal 1..4294967295)" + std::string(kSyntax);
+                   ": each field is a decimal 1..4294967295" + std::string(kSyntax);
         }
     }
     if (values[2] > values[3]) {
