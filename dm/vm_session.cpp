@@ -12,6 +12,7 @@
 #include "dm/guest_memory.hpp"
 #include "dm/host_cpus.hpp"
 #include "dm/ioreq_loop.hpp"
+#include "dm/irq/storm_monitor.hpp"
 #include "dm/machine/boot_images.hpp"
 #include "dm/machine/firmware_tables.hpp"
 #include "dm/machine/machine.hpp"
@@ -112,6 +113,7 @@ VmSession::Outcome VmSession::run() {
     const auto fail = [this](const std::string& reason) { request_power_off(1, reason); };
     ioreq_loop_ = std::make_unique<IoreqLoop>(hsm_, machine_->buses(), *ioreq_page_, vcpu_count_, fail);
     ioreq_loop_->start();
+    start_storm_monitor();
     machine_->start_devices();
 
     boost::asio::signal_set signals(loop_, SIGINT, SIGHUP, SIGTERM);
@@ -189,7 +191,21 @@ void VmSession::map_memory() {
     }
 }
 
+void VmSession::start_storm_monitor() {
+    if (!options_.intr_monitor) {
+        return;  // never throttled: the sources' throttle check stays false
+    }
+    const IntrMonitorSpec& spec = *options_.intr_monitor;
+    const StormSettings settings{spec.threshold_per_s, std::chrono::seconds(spec.period_s),
+                                 std::chrono::milliseconds(spec.delay_ms), std::chrono::milliseconds(spec.duration_ms)};
+    storm_monitor_ =
+        std::make_unique<StormMonitor>(machine_->interrupts(), std::make_unique<AsioDelayTimers>(loop_), settings);
+    storm_monitor_->start();
+}
+
 void VmSession::stop_vm() {
+    // First, while the VM still takes interrupts: what a throttled source holds is delivered.
+    storm_monitor_.reset();
     if (!vm_created_) {
         return;
     }

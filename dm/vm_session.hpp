@@ -27,6 +27,7 @@ class GuestMemory;
 class IoreqLoop;
 class Machine;
 class SerialConsoles;
+class StormMonitor;
 
 class VmSession final : public PowerControl {
 public:
@@ -56,6 +57,7 @@ private:
     void create_vm();
     [[nodiscard]] std::uint64_t host_cpu_affinity() const;
     void map_memory();
+    void start_storm_monitor();
     void stop_vm();
     void end_with(Outcome outcome, const std::string& reason);
     void on_signal(int signal);
@@ -71,6 +73,7 @@ private:
     std::unique_ptr<acrn_io_request_buffer, PageDeleter> ioreq_page_;
     std::unique_ptr<Machine> machine_;
     std::unique_ptr<IoreqLoop> ioreq_loop_;
+    std::unique_ptr<StormMonitor> storm_monitor_;  // --intr_monitor; before the machine whose sources it throttles
     std::uint32_t vcpu_count_ = 1;
     bool vm_created_ = false;
 

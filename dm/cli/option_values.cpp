@@ -302,18 +302,27 @@ std::string parse_logger_setting(std::string_view text, std::vector<LoggerSinkSe
 }
 
 std::string parse_intr_monitor(std::string_view text, IntrMonitorSpec& out) {
+    static constexpr std::string_view kSyntax =
+        " (threshold/s,probe-period(s),delay_time(ms),delay_duration(ms), e.g. 10000,10,1,100)";
+    static constexpr std::array<std::string_view, 4> kFields{"threshold", "probe period", "delay time",
+                                                             "delay duration"};
     const auto fields = split_fields(text, ',');
+    if (fields.size() != 4) {
+        return "expected 4 values, got " + std::to_string(fields.size()) + " in " + quote(text) +
+               std::string(kSyntax);
+    }
     std::array<std::uint64_t, 4> values{};
-    bool ok = fields.size() == 4;
-    for (std::size_t i = 0; ok && i < 4; ++i) {
-        ok = parse_decimal_max(fields[i], std::numeric_limits<std::uint32_t>::max(), values[i]);
+    for (std::size_t i = 0; i < 4; ++i) {
+        // A zero field is refused too: no threshold or period cannot probe, and
+        // a delay of no time or for no time throttles nothing.
+        if (!parse_decimal_max(fields[i], std::numeric_limits<std::uint32_t>::max(), values[i]) || values[i] == 0) {
+            return "invalid " + std::string(kFields[i]) + " " + quote(fields[i]) + " in " + quote(text) +
+                   ": each field is a decimal 1..4294967295" + std::string(kSyntax);
+        }
     }
-    if (!ok) {
-        return "invalid value " + quote(text) +
-               " (expected threshold,period,delay,duration as unsigned decimals, e.g. 10000,10,1,100)";
-    }
-    if (values[0] == 0 || values[1] == 0) {
-        return "threshold and period must be greater than 0 in " + quote(text);
+    if (values[2] > values[3]) {
+        return "delay time " + std::to_string(values[2]) + " ms exceeds delay duration " +
+               std::to_string(values[3]) + " ms in " + quote(text) + std::string(kSyntax);
     }
     out = IntrMonitorSpec{static_cast<std::uint32_t>(values[0]), static_cast<std::uint32_t>(values[1]),
                           static_cast<std::uint32_t>(values[2]), static_cast<std::uint32_t>(values[3])};

@@ -43,7 +43,9 @@ inline constexpr std::uint64_t kMaxMemory = 1ull << 40;    // 1 TiB
 // earlier entry for the same sink in `settings`.
 [[nodiscard]] std::string parse_logger_setting(std::string_view text, std::vector<LoggerSinkSetting>& settings);
 
-// `--intr_monitor threshold,period,delay,duration`
+// `--intr_monitor threshold,period,delay,duration`: threshold per second,
+// probe period in s, delay time and delay duration in ms; each 1..2^32-1,
+// and the delay no longer than the duration. An error names the field.
 [[nodiscard]] std::string parse_intr_monitor(std::string_view text, IntrMonitorSpec& out);
 
 // `--virtio_poll <ns>`: 1..10,000,000.

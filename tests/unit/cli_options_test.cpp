@@ -375,11 +375,35 @@ TEST(CliOptions, LoggerSetting) {
 }
 
 TEST(CliOptions, IntrMonitor) {
-    expect_not_yet({"--intr_monitor", "10000,10,1,100", "vm"}, "--intr_monitor");
-    expect_not_yet({"--intr_monitor", "1,1,0,0", "vm"}, "--intr_monitor");
-    for (const char* text : {"10000,10,1", "0,10,1,100", "10000,0,1,100", "a,b,c,d", "1,2,3,4,5", "4294967296,1,1,1",
-                             "1, 2,3,4", "1,2,3,", "", "-1,2,3,4"}) {
-        expect_invalid({"--intr_monitor", text, "vm"}, "--intr_monitor");
+    EXPECT_FALSE(expect_ok({"vm"}).intr_monitor.has_value());
+    const auto acrn_default = expect_ok({"--intr_monitor", "10000,10,1,100", "vm"}).intr_monitor;
+    ASSERT_TRUE(acrn_default.has_value());
+    EXPECT_EQ(acrn_default->threshold_per_s, 10000u);
+    EXPECT_EQ(acrn_default->period_s, 10u);
+    EXPECT_EQ(acrn_default->delay_ms, 1u);
+    EXPECT_EQ(acrn_default->duration_ms, 100u);
+    const auto widest = expect_ok({"--intr_monitor", "4294967295,4294967295,4294967295,4294967295", "vm"}).intr_monitor;
+    ASSERT_TRUE(widest.has_value());
+    EXPECT_EQ(widest->delay_ms, 4294967295u);
+    const auto equal = expect_ok({"--intr_monitor", "1,1,5,5", "vm"}).intr_monitor;
+    ASSERT_TRUE(equal.has_value());
+    EXPECT_EQ(equal->duration_ms, 5u);
+}
+
+TEST(CliOptions, IntrMonitorNamesTheBadField) {
+    const std::vector<std::pair<const char*, const char*>> cases{
+        {"0,10,1,100", "invalid threshold"},         {"x,10,1,100", "invalid threshold"},
+        {"-1,10,1,100", "invalid threshold"},        {"4294967296,10,1,100", "invalid threshold"},
+        {"10000,0,1,100", "invalid probe period"},   {"10000,1.5,1,100", "invalid probe period"},
+        {"10000, 2,1,100", "invalid probe period"},  {"10000,10,0,100", "invalid delay time"},
+        {"10000,10,1ms,100", "invalid delay time"},  {"10000,10,1,0", "invalid delay duration"},
+        {"10000,10,1,", "invalid delay duration"},   {"10000,10,1,4294967296", "invalid delay duration"},
+        {"10000,10,200,100", "delay time 200 ms exceeds delay duration 100 ms"},
+        {"10000,10,1", "expected 4 values, got 3"}, {"1,2,3,4,5", "expected 4 values, got 5"},
+        {"", "expected 4 values"},
+    };
+    for (const auto& [text, message] : cases) {
+        expect_error({"--intr_monitor", text, "vm"}, "--intr_monitor", message);
     }
 }
 
