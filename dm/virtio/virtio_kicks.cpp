@@ -72,7 +72,7 @@ void VirtioKicks::deassign_all() {
 }
 
 void VirtioKicks::start(std::uint64_t notify_base, const std::vector<unsigned>& queues,
-                        const std::vector<int>& offloaded) {
+                        const std::vector<const EventFd*>& offloaded) {
     std::uint64_t start = 0;
     {
         std::lock_guard lock(shared_->mutex);
@@ -82,8 +82,8 @@ void VirtioKicks::start(std::uint64_t notify_base, const std::vector<unsigned>& 
     std::vector<std::pair<unsigned, int>> descriptors;  // queue, our own duplicate for the loop
     if (settings_.fast_paths) {
         for (unsigned queue : queues) {
-            const bool kernel_served = queue < offloaded.size() && offloaded[queue] >= 0;
-            std::optional<EventFd> event = kernel_served ? EventFd::duplicate(offloaded[queue]) : EventFd();
+            const bool kernel_served = queue < offloaded.size() && offloaded[queue] != nullptr;
+            std::optional<EventFd> event = kernel_served ? EventFd::duplicate(offloaded[queue]->fd()) : EventFd();
             if (!event) {
                 log_warning("{}: cannot duplicate queue {}'s kick eventfd: {}", device_.name(), queue,
                             std::strerror(errno));

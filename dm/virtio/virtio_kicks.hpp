@@ -17,6 +17,10 @@
 
 #include "dm/virtio/virtio_settings.hpp"
 
+namespace acrn {
+class EventFd;
+}  // namespace acrn
+
 namespace acrn::dm {
 
 class FastPaths;
@@ -39,10 +43,11 @@ public:
 
     // DRIVER_OK: `notify_base` is the guest-physical address of queue 0's
     // notification slot (queue N's is 4 * N above it). `offloaded[N]`, where
-    // not -1, is the eventfd a kernel back end waits on for queue N: it
+    // not null, is the eventfd a kernel back end waits on for queue N: it
     // becomes the queue's ioeventfd, unwatched, and the poll timer leaves
     // the queue alone.
-    void start(std::uint64_t notify_base, const std::vector<unsigned>& queues, const std::vector<int>& offloaded);
+    void start(std::uint64_t notify_base, const std::vector<unsigned>& queues,
+               const std::vector<const EventFd*>& offloaded);
     void stop();
 
 private:

@@ -123,11 +123,10 @@ VirtioNet::VirtioNet(const DeviceContext& context, const NetOptions& options, st
     write_config();
     log_info("virtio-net {}: tap {}, MAC {}", context.address.text(), backend_->name(), format_mac(mac_));
     if (vhost_) {
-        for (unsigned index = 0; index < 2; ++index) {
-            KernelRing ring{EventFd(), EventFd(), nullptr};
-            ring.call_watch = std::make_unique<Watch>(context.loop, ring.call.fd());
-            offload_kicks(index, ring.kick.fd());
-            kernel_rings_.push_back(std::move(ring));
+        kernel_rings_.resize(queue_count());
+        for (unsigned index = 0; index < queue_count(); ++index) {
+            kernel_rings_[index].call_watch = std::make_unique<Watch>(context.loop, kernel_rings_[index].call.fd());
+            offload_kicks(index, kernel_rings_[index].kick);
         }
         log_info("virtio-net {}: vhost-net moves the frames of {}", context.address.text(), backend_->name());
     }
@@ -223,20 +222,18 @@ void VirtioNet::driver_ready() {
 void VirtioNet::start_kernel_data_path() {
     std::vector<VhostNetBackend::Ring> rings;
     for (unsigned index = 0; index < kernel_rings_.size(); ++index) {
-        const VirtqueueLayout layout = queue_layout(index);
-        // The sizes the virtqueue checked at start: 2.7.5 to 2.7.8.
-        const std::uint64_t slots = layout.size;
-        rings.push_back(VhostNetBackend::Ring{.index = index,
-                                              .size = layout.size,
-                                              .desc = memory().span(layout.desc, 16 * slots).data(),
-                                              .avail = memory().span(layout.avail, 6 + 2 * slots).data(),
-                                              .used = memory().span(layout.used, 6 + 8 * slots).data(),
-                                              .kick = kernel_rings_[index].kick.fd(),
-                                              .call = kernel_rings_[index].call.fd()});
-        if (rings.back().desc == nullptr || rings.back().avail == nullptr || rings.back().used == nullptr) {
-            report_broken(index, "a ring outside guest RAM or not started");
+        const VirtqueueAreas areas = queue_areas(index);
+        if (areas.desc.empty()) {
+            report_broken(index, "a ring the driver did not start");
             return;
         }
+        rings.push_back(VhostNetBackend::Ring{.index = index,
+                                              .size = queue(index).size(),
+                                              .desc = areas.desc.data(),
+                                              .avail = areas.avail.data(),
+                                              .used = areas.used.data(),
+                                              .kick = kernel_rings_[index].kick.fd(),
+                                              .call = kernel_rings_[index].call.fd()});
     }
     try {
         vhost_->start(negotiated_features() & ring_features(), memory(), rings, backend_->fd());

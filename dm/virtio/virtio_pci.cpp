@@ -3,8 +3,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
-#include <unistd.h>
-
 #include <cstring>
 
 #include "dm/machine/device_context.hpp"
@@ -65,7 +63,7 @@ VirtioPciDevice::VirtioPciDevice(std::string name, const VirtioIdentity& identit
       config_(identity.config_size),
       queue_vectors_(std::make_unique<std::atomic<std::uint16_t>[]>(identity.queues)),
       kick_posted_(std::make_unique<std::atomic<bool>[]>(identity.queues)),
-      offloaded_kicks_(identity.queues, -1) {
+      offloaded_kicks_(identity.queues, nullptr) {
     if (identity.queues == 0 || identity.queues > kMaxQueues ||
         identity.config_size > kNotifyOffset - kDeviceConfigOffset) {
         throw std::logic_error(this->name() + ": unsupported virtio layout");
@@ -367,7 +365,7 @@ void VirtioPciDevice::notify_queue(unsigned index) {
 
 void VirtioPciDevice::interrupt_queue(unsigned index) { raise(queue_vectors_[index].load(), kIsrQueue); }
 
-void VirtioPciDevice::offload_kicks(unsigned index, int fd) { offloaded_kicks_.at(index) = fd; }
+void VirtioPciDevice::offload_kicks(unsigned index, const EventFd& event) { offloaded_kicks_.at(index) = &event; }
 
 void VirtioPciDevice::report_broken(unsigned queue, const std::string& why) {
     {
@@ -422,9 +420,8 @@ void VirtioPciDevice::signal_config_change() {
 }
 
 void VirtioPciDevice::kick(unsigned index) {
-    if (const int offloaded = offloaded_kicks_[index]; offloaded >= 0) {
-        const std::uint64_t one = 1;
-        (void)!::write(offloaded, &one, sizeof one);
+    if (const EventFd* offloaded = offloaded_kicks_[index]) {
+        (void)offloaded->signal();
         return;
     }
     if (kick_posted_[index].exchange(true, std::memory_order_acq_rel)) {
@@ -446,7 +443,7 @@ void VirtioPciDevice::run_kick(unsigned index) {
 
 void VirtioPciDevice::poll_queues() {
     for (unsigned index = 0; index < identity_.queues; ++index) {
-        if (queues_[index]->running() && offloaded_kicks_[index] < 0) {
+        if (queues_[index]->running() && offloaded_kicks_[index] == nullptr) {
             queues_[index]->set_kicks_wanted(false);
             queue_kicked(index);
         }

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "common/event_fd.hpp"
 #include "common/log.hpp"
 #include "dm/pci/pci_device.hpp"
 #include "dm/virtio/virtio_settings.hpp"
@@ -104,9 +105,9 @@ protected:
     // Hands the kicks of `index` to an eventfd a kernel back end waits on
     // (vhost): the ioeventfd is that eventfd, a kick that arrives as an I/O
     // request signals it, and neither queue_kicked() nor --virtio_poll
-    // touches the queue. Called from the constructor; `fd` outlives us.
-    void offload_kicks(unsigned index, int fd);
-    [[nodiscard]] VirtqueueLayout queue_layout(unsigned index) const { return queues_[index]->layout(); }
+    // touches the queue. Called from the constructor; `event` outlives us.
+    void offload_kicks(unsigned index, const EventFd& event);
+    [[nodiscard]] VirtqueueAreas queue_areas(unsigned index) const { return queues_[index]->areas(); }
     // A chain or request the device cannot serve: DEVICE_NEEDS_RESET, a
     // configuration interrupt, one log line (rate-limited).
     void report_broken(unsigned queue, const std::string& why);
@@ -161,7 +162,7 @@ private:
     std::atomic<std::uint16_t> config_vector_{virtio::kNoVector};
     std::unique_ptr<std::atomic<std::uint16_t>[]> queue_vectors_;
     std::unique_ptr<std::atomic<bool>[]> kick_posted_;
-    std::vector<int> offloaded_kicks_;  // per queue: the kernel back end's kick eventfd, or -1
+    std::vector<const EventFd*> offloaded_kicks_;  // per queue: the kernel back end's kick eventfd, or null
     std::mutex isr_mutex_;  // the ISR byte and the INTx level change together
     std::uint8_t isr_ = 0;
     std::vector<std::unique_ptr<Virtqueue>> queues_;

@@ -77,9 +77,14 @@ std::uint16_t Virtqueue::size() const {
     return layout_.size;
 }
 
-VirtqueueLayout Virtqueue::layout() const {
+VirtqueueAreas Virtqueue::areas() const {
     std::lock_guard lock(mutex_);
-    return layout_;
+    if (!running_) {
+        return {};
+    }
+    return VirtqueueAreas{.desc = memory_.span(layout_.desc, descriptor_size * layout_.size),
+                          .avail = memory_.span(layout_.avail, avail_bytes(layout_.size)),
+                          .used = memory_.span(layout_.used, used_bytes(layout_.size))};
 }
 
 void Virtqueue::set_kicks_wanted(bool wanted) {

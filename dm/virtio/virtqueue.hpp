@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,12 @@ struct VirtqueueLayout {
     std::uint64_t desc = 0;   // descriptor table
     std::uint64_t avail = 0;  // driver area
     std::uint64_t used = 0;   // device area
+};
+
+struct VirtqueueAreas {
+    std::span<std::uint8_t> desc;
+    std::span<std::uint8_t> avail;
+    std::span<std::uint8_t> used;
 };
 
 class Virtqueue {
@@ -76,8 +83,9 @@ public:
     void set_kicks_wanted(bool wanted);
 
     [[nodiscard]] std::uint16_t size() const;
-    // Where the running ring lies (checked to be in guest RAM at start).
-    [[nodiscard]] VirtqueueLayout layout() const;
+    // acrn-dm's view of the running ring's three areas, for a kernel back
+    // end that serves the ring itself (vhost); empty spans when stopped.
+    [[nodiscard]] VirtqueueAreas areas() const;
 
 private:
     [[nodiscard]] bool walk(std::uint16_t head, DescriptorChain& chain, std::string& error) const;
