@@ -477,6 +477,7 @@ bool VirtioNet::deliver_frame() {
         frame_[kHeaderFlags] = 0;  // 5.1.6.4.1: no flags without GUEST_CSUM
     }
     std::size_t offset = 0;
+    receive_written_.clear();
     for (std::size_t i = 0; i < needed; ++i) {
         const DescriptorChain& chain = receive_chains_[i];
         const auto mapped = GuestBuffers::map(memory(), chain.writable);
@@ -485,9 +486,12 @@ bool VirtioNet::deliver_frame() {
         if (mapped) {
             (void)mapped->copy_to_guest(0, std::span(frame_.data() + offset, take));
         }
-        (void)ring.push(chain, static_cast<std::uint32_t>(take));
+        receive_written_.push_back(static_cast<std::uint32_t>(take));
         offset += take;
     }
+    // All at once: a driver that polls the used ring must never see the
+    // header's num_buffers before every buffer it counts is there.
+    (void)ring.push(std::span(receive_chains_.data(), needed), receive_written_);
     receive_chains_.erase(receive_chains_.begin(), receive_chains_.begin() + static_cast<std::ptrdiff_t>(needed));
     ++counters_.received;
     frame_bytes_ = 0;

@@ -116,6 +116,7 @@ private:
     bool write_armed_ = false;
     std::optional<DescriptorChain> transmit_waiting_;  // the chain a full tap did not take yet
     std::vector<DescriptorChain> receive_chains_;      // popped, not used yet
+    std::vector<std::uint32_t> receive_written_;       // per chain of the frame being delivered
     std::vector<std::uint8_t> frame_;                  // the bounce buffer
     std::size_t frame_bytes_ = 0;                      // a frame in it waiting for buffers (0: none)
     Counters counters_;

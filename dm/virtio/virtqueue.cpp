@@ -224,13 +224,25 @@ bool Virtqueue::add_buffer(std::uint64_t gpa, std::uint32_t length, bool device_
 }
 
 bool Virtqueue::push(const DescriptorChain& chain, std::uint32_t written) {
+    return push(std::span(&chain, 1), std::span(&written, 1));
+}
+
+bool Virtqueue::push(std::span<const DescriptorChain> chains, std::span<const std::uint32_t> written) {
     std::lock_guard lock(mutex_);
-    if (!running_ || chain.generation != generation_) {
+    if (!running_ || chains.size() != written.size() || chains.size() > layout_.size) {
         return false;
     }
-    const std::uint32_t element[2] = {chain.head, written};
-    (void)memory_.write(layout_.used + 4 + used_element_size * (used_idx_ % layout_.size), element, sizeof element);
-    ++used_idx_;
+    for (const DescriptorChain& chain : chains) {
+        if (chain.generation != generation_) {
+            return false;
+        }
+    }
+    for (std::size_t i = 0; i < chains.size(); ++i) {
+        const std::uint32_t element[2] = {chains[i].head, written[i]};
+        const auto slot = static_cast<std::uint16_t>(used_idx_ + i) % layout_.size;
+        (void)memory_.write(layout_.used + 4 + used_element_size * slot, element, sizeof element);
+    }
+    used_idx_ = static_cast<std::uint16_t>(used_idx_ + chains.size());
     (void)memory_.store_release<std::uint16_t>(layout_.used + 2, used_idx_);
     return true;
 }

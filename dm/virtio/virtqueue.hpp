@@ -76,6 +76,11 @@ public:
     // Returns a chain with `written` bytes written into its writable part.
     // False (nothing written) if the queue was reset since the chain was popped.
     bool push(const DescriptorChain& chain, std::uint32_t written);
+    // Returns chains[i] with written[i] bytes each and publishes them with
+    // one used-index update, so the driver sees all of them or none (one
+    // receive frame merged over several buffers, VIRTIO_NET_F_MRG_RXBUF).
+    // False (nothing written) if the queue was reset since any was popped.
+    bool push(std::span<const DescriptorChain> chains, std::span<const std::uint32_t> written);
     // True if the driver wants an interrupt for what was pushed since the
     // last call (and then counts it as signalled).
     bool should_interrupt();

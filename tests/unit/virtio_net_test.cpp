@@ -7,10 +7,12 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <deque>
 #include <numeric>
+#include <thread>
 
 #include "dm/backends/tap.hpp"
 #include "dm/virtio/virtio_net.hpp"
@@ -199,6 +201,34 @@ TEST_F(VirtioNetTest, ReceiveSpreadsAFrameOverMergeableBuffers) {
         ASSERT_EQ(got[kHeader + i], static_cast<std::uint8_t>(9 + i * 7)) << i;
     }
     EXPECT_EQ(net_->counters().received, 2u);
+}
+
+// A driver that polls the used ring (NAPI) reads a frame's num_buffers as
+// soon as the index passes its first buffer: the others must be there too.
+TEST_F(VirtioNetTest, AMergedFrameIsPublishedWhole) {
+    create();
+    std::atomic<bool> done{false};
+    std::atomic<unsigned> partial_frames_seen{0};
+    std::thread polling_driver([&] {
+        while (!done.load()) {
+            if (driver_.used_idx(0) % 3 != 0) {
+                ++partial_frames_seen;
+            }
+        }
+    });
+    constexpr unsigned kRounds = 300;
+    for (unsigned round = 0; round < kRounds; ++round) {
+        offer_rx(15, 1024, false);
+        for (unsigned frame = 0; frame < 5; ++frame) {
+            fake_->offer(3000);  // three buffers each
+        }
+        driver_.kick(0);
+        driver_.run_loop();
+    }
+    done = true;
+    polling_driver.join();
+    EXPECT_EQ(net_->counters().received, 5u * kRounds);
+    EXPECT_EQ(partial_frames_seen.load(), 0u);
 }
 
 TEST_F(VirtioNetTest, FramesWaitInTheTapUntilTheDriverGivesBuffers) {

@@ -229,6 +229,38 @@ TEST_F(VirtqueueTest, EventIndexDecidesInterruptsAndKicks) {
     EXPECT_NE(driver_.memory.load_acquire<std::uint16_t>(avail_event), 3) << "poll mode: no kick at the next buffer";
 }
 
+TEST_F(VirtqueueTest, SeveralChainsArePublishedTogether) {
+    std::vector<DescriptorChain> chains(3);
+    std::string error;
+    for (unsigned i = 0; i < 3; ++i) {
+        descriptor(i, kData + 0x1000 * i, 64, desc_f_write);
+        driver_.publish(static_cast<std::uint16_t>(i));
+        ASSERT_EQ(queue_.pop(chains[i], error), Virtqueue::PopStatus::chain);
+    }
+    const std::vector<std::uint32_t> written = {64, 64, 12};
+    ASSERT_TRUE(queue_.push(chains, written));
+    ASSERT_EQ(driver_.used_idx(0), 3);
+    for (unsigned i = 0; i < 3; ++i) {
+        EXPECT_EQ(driver_.used_element(0, i), std::make_pair(std::uint32_t{i}, written[i]));
+    }
+    EXPECT_FALSE(queue_.push(std::span(chains).first(2), std::span(written).first(1))) << "one length per chain";
+
+    // A batch with one chain from before a reset returns none of them.
+    descriptor(3, kData, 64, desc_f_write);
+    driver_.publish(3);
+    DescriptorChain stale;
+    ASSERT_EQ(queue_.pop(stale, error), Virtqueue::PopStatus::chain);
+    queue_.stop();
+    start();
+    descriptor(0, kData, 64, desc_f_write);
+    driver_.publish(0);
+    DescriptorChain fresh;
+    ASSERT_EQ(queue_.pop(fresh, error), Virtqueue::PopStatus::chain);
+    const std::vector<DescriptorChain> mixed = {fresh, stale};
+    EXPECT_FALSE(queue_.push(mixed, std::vector<std::uint32_t>{64, 64}));
+    EXPECT_EQ(driver_.used_idx(0), 3) << "nothing written";
+}
+
 TEST_F(VirtqueueTest, ChainsPoppedBeforeAResetAreNotReturned) {
     descriptor(0, kData, 16, desc_f_write);
     driver_.publish(0);
