@@ -49,6 +49,7 @@ void add_platform_devices(Machine& machine, const DmOptions& options, const Mach
 void add_pci_functions(Machine& machine, const DmOptions& options, const MachineServices& services) {
     const VirtioSettings virtio{.poll_ns = options.virtio_poll_ns,
                                 .fast_paths = options.virtio_fast_paths,
+                                .direct_kernel_interrupts = !options.intr_monitor.has_value(),
                                 .single_msi = options.virtio_msi};
     for (const PciSlotSpec& slot : options.pci_slots) {
         const PciEmulation* emulation = find_pci_emulation(slot.emulation);

@@ -126,6 +126,13 @@ std::optional<MsiMessage> MsixCapability::raise(unsigned vector) {
     return entry.message();
 }
 
+std::optional<MsiMessage> MsixCapability::deliverable(unsigned vector) const {
+    if (!enabled() || vector >= entries_.size() || entries_[vector].masked() || function_masked()) {
+        return std::nullopt;
+    }
+    return entries_[vector].message();
+}
+
 std::vector<MsiDelivery> MsixCapability::take_unmasked_pending() {
     std::vector<MsiDelivery> deliveries;
     if (!enabled() || function_masked()) {

@@ -52,6 +52,9 @@ public:
     // The message for `vector`, or nullopt when MSI-X is off, the vector
     // does not exist, or it is masked (then it becomes pending).
     [[nodiscard]] std::optional<MsiMessage> raise(unsigned vector);
+    // The message `vector` would send now, or nullopt where raising it would
+    // not send one (MSI-X off, no such vector, it or the function masked).
+    [[nodiscard]] std::optional<MsiMessage> deliverable(unsigned vector) const;
     // After the guest wrote the capability: pending vectors now unmasked.
     [[nodiscard]] std::vector<MsiDelivery> take_unmasked_pending();
     [[nodiscard]] bool pending(unsigned vector) const;

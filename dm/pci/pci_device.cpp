@@ -157,6 +157,11 @@ bool PciDevice::msix_pending(unsigned vector) const {
     return msix_ && msix_->pending(vector);
 }
 
+std::optional<MsiMessage> PciDevice::msix_deliverable(unsigned vector) const {
+    std::lock_guard lock(mutex_);
+    return msix_ ? msix_->deliverable(vector) : std::nullopt;
+}
+
 void PciDevice::set_intx(bool asserted) {
     std::lock_guard lock(mutex_);
     intx_level_ = asserted;
@@ -318,9 +323,11 @@ std::uint64_t PciDevice::read_bar(int index, const IoAccess& access) {
 
 void PciDevice::write_bar(int index, const IoAccess& access, std::uint64_t value) {
     {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
         if (msix_ && msix_->claims(index, access.offset, access.size)) {
             deliver(msix_->write(index, access.offset, access.size, value));
+            lock.unlock();
+            msix_changed();
             return;
         }
     }
@@ -345,6 +352,7 @@ void PciDevice::config_write(std::uint32_t reg, std::uint32_t size, std::uint32_
     if ((size != 1 && size != 2 && size != 4) || reg % size != 0 || reg + size > kConfigSize) {
         return;
     }
+    bool msix_written = false;
     {
         std::lock_guard lock(mutex_);
         for (std::uint32_t i = 0; i < size; ++i) {
@@ -358,10 +366,14 @@ void PciDevice::config_write(std::uint32_t reg, std::uint32_t size, std::uint32_
         if (msi_ && msi_->covers(reg, size)) {
             deliver(msi_->take_unmasked_pending());
         }
-        if (msix_ && msix_->covers(reg, size)) {
+        msix_written = msix_ && msix_->covers(reg, size);
+        if (msix_written) {
             deliver(msix_->take_unmasked_pending());
         }
         update_intx_pin();
+    }
+    if (msix_written) {
+        msix_changed();
     }
     config_written(reg, size);
 }

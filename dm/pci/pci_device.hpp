@@ -118,6 +118,11 @@ protected:
     // The function's MSI / MSI-X vectors go through irqfds where the relay
     // offers them (set before connect_interrupts).
     void use_irqfds(FastPaths& fast_paths) { irqfd_paths_ = &fast_paths; }
+    // See MsixCapability::deliverable.
+    [[nodiscard]] std::optional<MsiMessage> msix_deliverable(unsigned vector) const;
+    // After the guest wrote the MSI-X table or capability (no lock held):
+    // for a device that binds vectors to eventfds of its own.
+    virtual void msix_changed() {}
     // A capability of the device's own: `length` bytes (id and next pointer
     // included) linked into the list; returns its offset. `contents` and
     // `writable` (same length, may be empty) fill it from byte 2 on.

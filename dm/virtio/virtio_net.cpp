@@ -125,8 +125,8 @@ VirtioNet::VirtioNet(const DeviceContext& context, const NetOptions& options, st
     if (vhost_) {
         kernel_rings_.resize(queue_count());
         for (unsigned index = 0; index < queue_count(); ++index) {
-            kernel_rings_[index].call_watch = std::make_unique<Watch>(context.loop, kernel_rings_[index].call.fd());
             offload_kicks(index, kernel_rings_[index].kick);
+            offload_interrupts(index, kernel_rings_[index].call);
         }
         log_info("virtio-net {}: vhost-net moves the frames of {}", context.address.text(), backend_->name());
     }
@@ -242,29 +242,6 @@ void VirtioNet::start_kernel_data_path() {
         report_broken(0, "the kernel data path could not start");
         return;
     }
-    for (unsigned index = 0; index < kernel_rings_.size(); ++index) {
-        (void)kernel_rings_[index].call.consume();
-        watch_call(index);
-    }
-}
-
-void VirtioNet::watch_call(unsigned queue) {
-    kernel_rings_[queue].call_watch->stream.async_wait(
-        boost::asio::posix::stream_descriptor::wait_read,
-        [weak = weak_from_this(), epoch = epoch_, queue](const boost::system::error_code& error) {
-            auto device = std::static_pointer_cast<VirtioNet>(weak.lock());
-            if (!device || error) {
-                return;
-            }
-            std::lock_guard lock(device->mutex_);
-            if (epoch != device->epoch_) {
-                return;  // armed before a reset
-            }
-            if (device->kernel_rings_[queue].call.consume() != 0) {
-                device->interrupt_queue(queue);
-            }
-            device->watch_call(queue);
-        });
 }
 
 void VirtioNet::device_reset() {
@@ -275,10 +252,6 @@ void VirtioNet::device_reset() {
     watch_->stream.cancel(ignored);
     if (vhost_) {
         vhost_->stop();
-        for (KernelRing& ring : kernel_rings_) {
-            ring.call_watch->stream.cancel(ignored);
-            (void)ring.call.consume();
-        }
     }
     read_armed_ = false;
     write_armed_ = false;

@@ -18,10 +18,10 @@
 // buffers, frames wait in the tap until the driver kicks the receive queue.
 // With `vhost` and a working /dev/vhost-net, the kernel serves both rings
 // instead (dm/backends/vhost_net.*): the queues' ioeventfds are its kick
-// eventfds, and its call eventfds are watched on the event loop, which
-// raises the queue's interrupt through the transport (so INTx, masking and
-// the interrupt counters work as for any other device). The tap's
-// offloads are still set here at DRIVER_OK.
+// eventfds, and the transport passes its call eventfds on
+// (dm/virtio/kernel_interrupts.hpp): bound to the queue's MSI-X vector as
+// irqfds where they can be, else watched and raised as any other device's
+// interrupt. The tap's offloads are still set here at DRIVER_OK.
 // Reset (ioreq thread) stops the data path under the device's lock;
 // DRIVER_OK starts it. A tap that fails (it was deleted, say) takes the link
 // down with one log line and a configuration interrupt; the VM runs on and
@@ -93,12 +93,10 @@ private:
     void arm(bool readable);
     void fail_backend(const char* operation, int error);
     void start_kernel_data_path();
-    void watch_call(unsigned queue);
 
     struct KernelRing {
         EventFd kick;
-        EventFd call;
-        std::unique_ptr<Watch> call_watch;
+        EventFd call;  // the transport passes its interrupts on
     };
 
     const std::unique_ptr<NetBackend> backend_;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "dm/machine/device_context.hpp"
+#include "dm/virtio/kernel_interrupts.hpp"
 #include "dm/virtio/virtio_kicks.hpp"
 
 namespace acrn::dm {
@@ -96,9 +97,13 @@ VirtioPciDevice::VirtioPciDevice(std::string name, const VirtioIdentity& identit
     add(structure_capability(20, pci_cap::notify_cfg, kNotifyOffset, kNotifyMultiplier * identity.queues,
                              kNotifyMultiplier));
     kicks_ = std::make_unique<VirtioKicks>(*this, loop_, context.fast_paths, settings_);
+    kernel_interrupts_ = std::make_shared<KernelInterrupts>(
+        loop_, settings_.fast_paths && settings_.direct_kernel_interrupts ? &context.fast_paths : nullptr,
+        this->name(), identity.queues, [this](unsigned index) { interrupt_queue(index); },
+        [this](unsigned index) { return direct_route(index); });
 }
 
-VirtioPciDevice::~VirtioPciDevice() = default;
+VirtioPciDevice::~VirtioPciDevice() { kernel_interrupts_->stop(); }
 
 std::uint8_t VirtioPciDevice::device_status() const {
     std::lock_guard lock(mutex_);
@@ -188,6 +193,14 @@ void VirtioPciDevice::write_common(const IoAccess& access, std::uint64_t value) 
     const std::uint32_t size = access.size;
     if (offset == common_cfg::device_status && size == 1) {
         write_status(static_cast<std::uint8_t>(value));
+        return;
+    }
+    if (offset == common_cfg::queue_msix_vector) {
+        {
+            std::lock_guard lock(mutex_);
+            write_queue_register(offset, size, value);
+        }
+        kernel_interrupts_->reroute();
         return;
     }
     std::lock_guard lock(mutex_);
@@ -306,6 +319,7 @@ void VirtioPciDevice::write_status(std::uint8_t value) {
             }
         }
         kicks_->start(bar_address(kVirtioBar) + kNotifyOffset, running, offloaded_kicks_);
+        kernel_interrupts_->start();
         driver_ready();
     }
 }
@@ -316,6 +330,7 @@ void VirtioPciDevice::reset() {
     }
     kicks_->stop();
     device_reset();
+    kernel_interrupts_->stop();
     {
         std::lock_guard lock(mutex_);
         status_ = 0;
@@ -366,6 +381,19 @@ void VirtioPciDevice::notify_queue(unsigned index) {
 void VirtioPciDevice::interrupt_queue(unsigned index) { raise(queue_vectors_[index].load(), kIsrQueue); }
 
 void VirtioPciDevice::offload_kicks(unsigned index, const EventFd& event) { offloaded_kicks_.at(index) = &event; }
+
+void VirtioPciDevice::offload_interrupts(unsigned index, const EventFd& event) {
+    kernel_interrupts_->add(index, event);
+}
+
+bool VirtioPciDevice::interrupts_bound(unsigned index) const { return kernel_interrupts_->bound(index); }
+
+void VirtioPciDevice::msix_changed() { kernel_interrupts_->reroute(); }
+
+std::optional<MsiMessage> VirtioPciDevice::direct_route(unsigned index) const {
+    const std::uint16_t vector = queue_vectors_[index].load();
+    return vector == kNoVector ? std::nullopt : msix_deliverable(vector);
+}
 
 void VirtioPciDevice::report_broken(unsigned queue, const std::string& why) {
     {

@@ -41,6 +41,7 @@ namespace acrn::dm {
 
 struct DeviceContext;
 class VirtioKicks;
+class KernelInterrupts;
 
 struct VirtioIdentity {
     virtio::DeviceId device;
@@ -72,6 +73,9 @@ public:
     [[nodiscard]] std::uint8_t device_status() const;
     [[nodiscard]] std::uint64_t negotiated_features() const;
     [[nodiscard]] unsigned queue_count() const noexcept { return identity_.queues; }
+    // True while a kernel back end's interrupts for queue `index` go
+    // straight to the guest (see offload_interrupts).
+    [[nodiscard]] bool interrupts_bound(unsigned index) const;
 
     // For the kick sources (dm/virtio/virtio_kicks.*), on the event loop:
     // run one queue after a kick, or every running queue with the driver's
@@ -107,6 +111,12 @@ protected:
     // request signals it, and neither queue_kicked() nor --virtio_poll
     // touches the queue. Called from the constructor; `event` outlives us.
     void offload_kicks(unsigned index, const EventFd& event);
+    // Hands the interrupts of `index` to an eventfd a kernel back end
+    // signals when the driver wants one (vhost's call): the transport
+    // passes them on, bound to the queue's MSI-X vector where it can be
+    // (dm/virtio/kernel_interrupts.hpp). Called from the constructor;
+    // `event` outlives us.
+    void offload_interrupts(unsigned index, const EventFd& event);
     [[nodiscard]] VirtqueueAreas queue_areas(unsigned index) const { return queues_[index]->areas(); }
     // A chain or request the device cannot serve: DEVICE_NEEDS_RESET, a
     // configuration interrupt, one log line (rate-limited).
@@ -131,6 +141,8 @@ private:
     };
 
     std::uint64_t bar_read(int index, const IoAccess& access) override;
+    void msix_changed() override;
+    [[nodiscard]] std::optional<MsiMessage> direct_route(unsigned index) const;
     void bar_write(int index, const IoAccess& access, std::uint64_t value) override;
     [[nodiscard]] std::uint64_t read_common(const IoAccess& access);
     void write_common(const IoAccess& access, std::uint64_t value);
@@ -167,6 +179,7 @@ private:
     std::uint8_t isr_ = 0;
     std::vector<std::unique_ptr<Virtqueue>> queues_;
     std::unique_ptr<VirtioKicks> kicks_;  // ioeventfds and the poll timer
+    std::shared_ptr<KernelInterrupts> kernel_interrupts_;  // of queues a kernel back end serves
     RateLimiter broken_log_{3};
 };
 

@@ -17,6 +17,11 @@ struct VirtioSettings {
     // relay offers them (the switch keeps the plain paths tested and
     // measurable: --virtio_fast_paths off).
     bool fast_paths = true;
+    // With the fast paths: a kernel back end's (vhost's) queue interrupts
+    // go from its eventfd to the guest through an irqfd, not through
+    // acrn-dm, which then neither counts nor can delay them; off under
+    // --intr_monitor (dm/virtio/kernel_interrupts.hpp).
+    bool direct_kernel_interrupts = true;
     // --virtio_msi: a single MSI instead of MSI-X.
     bool single_msi = false;
 };

@@ -162,6 +162,132 @@ TEST_F(VirtioNetVhostTest, ResetTakesTheRingsBack) {
     EXPECT_EQ(isr(), kIsrQueue);
 }
 
+// With MSI-X and the relay's irqfds, each call eventfd is an irqfd for its
+// queue's vector, and acrn-dm no longer watches it; a masked vector, a moved
+// one, or a reset takes it back.
+class VirtioNetVhostMsixTest : public VirtioNetVhostTest {
+protected:
+    void start_with_msix() {
+        driver_.fast_paths.result = 0;
+        create();
+        driver_.enable_msix_vector(0, 0x40);
+        driver_.enable_msix_vector(1, 0x41);
+        driver_.initialize(kDriverFeatures, true);
+        driver_.run_loop();
+    }
+    // The irqfd requests made with the call eventfd of `queue`.
+    std::vector<acrn_irqfd> call_irqfds(unsigned queue) {
+        std::vector<acrn_irqfd> found;
+        for (const acrn_irqfd& request : driver_.fast_paths.irqfds) {
+            if (static_cast<int>(request.fd) == vhost_->started_rings.at(queue).call) {
+                found.push_back(request);
+            }
+        }
+        return found;
+    }
+    std::size_t msis_sent() {
+        std::lock_guard lock(driver_.interrupts.msi_mutex);
+        return driver_.interrupts.msis.size();
+    }
+    // The vector's own irqfd (acrn-dm's path) counts what acrn-dm sent through it.
+    std::uint64_t injections(const std::string& vector) {
+        for (const InterruptSourceStats& each : driver_.sources.stats()) {
+            if (each.name.find(vector) != std::string::npos) {
+                return each.injections;
+            }
+        }
+        return ~0ull;
+    }
+};
+
+TEST_F(VirtioNetVhostMsixTest, CallsGoStraightToTheGuest) {
+    start_with_msix();
+    for (unsigned q = 0; q < 2; ++q) {
+        const auto bound = call_irqfds(q);
+        ASSERT_EQ(bound.size(), 1u) << "queue " << q;
+        EXPECT_EQ(bound[0].flags, 0u);
+        EXPECT_EQ(bound[0].msi.msi_addr, 0xFEE0'0000u);
+        EXPECT_EQ(bound[0].msi.msi_data, 0x40u + q);
+        EXPECT_TRUE(net_->interrupts_bound(q));
+    }
+    signal_call(1);
+    EXPECT_EQ(pending(vhost_->started_rings[1].call), 1u) << "acrn-dm left the call to the relay's irqfd";
+    EXPECT_EQ(injections("vector 1"), 0u);
+}
+
+TEST_F(VirtioNetVhostMsixTest, AMaskedVectorTakesTheCallBack) {
+    start_with_msix();
+    driver_.mask_msix_vector(1, true);
+    auto requests = call_irqfds(1);
+    ASSERT_EQ(requests.size(), 2u);
+    EXPECT_NE(requests[1].flags & ACRN_IRQFD_FLAG_DEASSIGN, 0u);
+    EXPECT_FALSE(net_->interrupts_bound(1));
+    EXPECT_TRUE(net_->interrupts_bound(0)) << "the other queue's vector is still unmasked";
+    signal_call(1);
+    EXPECT_EQ(pending(vhost_->started_rings[1].call), 0u) << "acrn-dm read the call";
+    EXPECT_TRUE(net_->msix_pending(1)) << "a masked vector's interrupt waits in the PBA";
+
+    driver_.mask_msix_vector(1, false);
+    EXPECT_FALSE(net_->msix_pending(1)) << "unmasking sent it";
+    EXPECT_EQ(injections("vector 1"), 1u);
+    requests = call_irqfds(1);
+    ASSERT_EQ(requests.size(), 3u);
+    EXPECT_EQ(requests[2].flags, 0u);
+    EXPECT_TRUE(net_->interrupts_bound(1));
+}
+
+TEST_F(VirtioNetVhostMsixTest, TheCallFollowsTheQueuesVector) {
+    start_with_msix();
+    driver_.enable_msix_vector(2, 0x52);
+    driver_.bar_write(common_cfg::queue_select, 2, 0);
+    driver_.bar_write(common_cfg::queue_msix_vector, 2, 2);
+    auto requests = call_irqfds(0);
+    ASSERT_EQ(requests.size(), 3u);
+    EXPECT_NE(requests[1].flags & ACRN_IRQFD_FLAG_DEASSIGN, 0u);
+    EXPECT_EQ(requests[2].msi.msi_data, 0x52u);
+
+    driver_.bar_write(common_cfg::queue_msix_vector, 2, kNoVector);
+    EXPECT_FALSE(net_->interrupts_bound(0)) << "no vector: nothing to bind";
+    driver_.msix_table_write(2, 2, 0x53);  // the guest reprograms the vector in place
+    driver_.bar_write(common_cfg::queue_msix_vector, 2, 2);
+    requests = call_irqfds(0);
+    ASSERT_EQ(requests.size(), 5u);
+    EXPECT_EQ(requests[4].msi.msi_data, 0x53u);
+}
+
+TEST_F(VirtioNetVhostMsixTest, ResetUnbindsTheCalls) {
+    start_with_msix();
+    driver_.set_status(0);
+    for (unsigned q = 0; q < 2; ++q) {
+        EXPECT_FALSE(net_->interrupts_bound(q));
+        const auto requests = call_irqfds(q);
+        ASSERT_EQ(requests.size(), 2u);
+        EXPECT_NE(requests[1].flags & ACRN_IRQFD_FLAG_DEASSIGN, 0u);
+    }
+}
+
+TEST_F(VirtioNetVhostMsixTest, UnderTheStormMonitorAcrnDmPassesTheCallsOn) {
+    driver_.settings.direct_kernel_interrupts = false;
+    start_with_msix();
+    EXPECT_TRUE(call_irqfds(0).empty());
+    EXPECT_TRUE(call_irqfds(1).empty());
+    signal_call(1);
+    EXPECT_EQ(pending(vhost_->started_rings[1].call), 0u);
+    EXPECT_EQ(injections("vector 1"), 1u) << "counted, so the monitor sees it";
+}
+
+TEST_F(VirtioNetVhostMsixTest, ARelayWithoutIrqfdsLeavesTheCallsWatched) {
+    create();  // the recording relay refuses irqfds
+    driver_.enable_msix_vector(0, 0x40);
+    driver_.enable_msix_vector(1, 0x41);
+    driver_.initialize(kDriverFeatures, true);
+    driver_.run_loop();
+    EXPECT_FALSE(net_->interrupts_bound(0));
+    signal_call(0);
+    EXPECT_EQ(pending(vhost_->started_rings[0].call), 0u);
+    EXPECT_EQ(msis_sent(), 1u) << "sent through the relay";
+}
+
 TEST_F(VirtioNetVhostTest, AKernelWithoutTheRingFeaturesLeavesItToUserSpace) {
     create(~kMergeableRx);
     EXPECT_FALSE(net_->kernel_data_path());

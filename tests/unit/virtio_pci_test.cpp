@@ -34,20 +34,7 @@ protected:
         driver_.run_loop();
     }
     std::uint8_t isr() { return static_cast<std::uint8_t>(driver_.bar_read(VirtioPciDevice::kIsrOffset, 1)); }
-    // MSI-X on, `vector` programmed with `data` and unmasked.
-    void enable_msix_vector(unsigned vector, std::uint32_t data) {
-        const std::uint8_t msix = rnd_->find_capability(MsixCapability::kId);
-        rnd_->config_write(msix + 2, 2, 0x8000);
-        const auto table_write = [&](unsigned dword, std::uint32_t value) {
-            const std::uint64_t address = VirtioTestDriver::kMsixBar + vector * 16 + dword * 4;
-            auto target = driver_.mmio.resolve(address, 4);
-            ASSERT_TRUE(target);
-            target->device->write(IoAccess{address, address - target->base, 4, 0}, value);
-        };
-        table_write(0, 0xFEE0'0000);
-        table_write(2, data);
-        table_write(3, 0);
-    }
+    void enable_msix_vector(unsigned vector, std::uint32_t data) { driver_.enable_msix_vector(vector, data); }
 
     VirtioTestDriver driver_;
     std::shared_ptr<VirtioRnd> rnd_;

@@ -95,8 +95,9 @@ public:
         bar_write(virtio::common_cfg::driver_feature, 4, features >> 32);
     }
 
-    // The steps of 3.1.1 up to DRIVER_OK with `features` and every queue set up.
-    void initialize(std::uint64_t features) {
+    // The steps of 3.1.1 up to DRIVER_OK with `features` and every queue
+    // set up; with `vector_per_queue`, queue q interrupts on MSI-X vector q.
+    void initialize(std::uint64_t features, bool vector_per_queue = false) {
         set_status(0);
         set_status(virtio::status::acknowledge);
         set_status(virtio::status::acknowledge | virtio::status::driver);
@@ -105,7 +106,7 @@ public:
         ASSERT_NE(status() & virtio::status::features_ok, 0) << "features refused";
         const auto queues = static_cast<unsigned>(bar_read(virtio::common_cfg::num_queues, 2));
         for (unsigned q = 0; q < queues; ++q) {
-            setup_queue(q);
+            setup_queue(q, vector_per_queue ? static_cast<std::uint16_t>(q) : virtio::kNoVector);
         }
         set_status(virtio::status::acknowledge | virtio::status::driver | virtio::status::features_ok |
                    virtio::status::driver_ok);
@@ -163,6 +164,22 @@ public:
         EXPECT_TRUE(memory.write(avail(q) + 4 + 2ull * slot, &head, 2));
         ++avail_idx_[q];
         EXPECT_TRUE(memory.store_release<std::uint16_t>(avail(q) + 2, avail_idx_[q]));
+    }
+
+    // MSI-X on, `vector` programmed with `data` and unmasked.
+    void enable_msix_vector(unsigned vector, std::uint32_t data) {
+        const std::uint8_t msix = device->find_capability(MsixCapability::kId);
+        device->config_write(msix + 2, 2, 0x8000);
+        msix_table_write(vector, 0, 0xFEE0'0000);
+        msix_table_write(vector, 2, data);
+        msix_table_write(vector, 3, 0);
+    }
+    void mask_msix_vector(unsigned vector, bool masked) { msix_table_write(vector, 3, masked ? 1 : 0); }
+    void msix_table_write(unsigned vector, unsigned dword, std::uint32_t value) {
+        const std::uint64_t address = kMsixBar + vector * 16 + dword * 4;
+        auto target = mmio.resolve(address, 4);
+        ASSERT_TRUE(target);
+        target->device->write(IoAccess{address, address - target->base, 4, 0}, value);
     }
 
     void kick(unsigned q) { bar_write(VirtioPciDevice::kNotifyOffset + VirtioPciDevice::kNotifyMultiplier * q, 2, q); }
