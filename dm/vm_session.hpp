@@ -56,6 +56,7 @@ public:
 private:
     void create_vm();
     [[nodiscard]] std::uint64_t host_cpu_affinity() const;
+    void set_attach_poll(std::uint64_t cpu_affinity);
     void map_memory();
     void start_storm_monitor();
     void stop_vm();

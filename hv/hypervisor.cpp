@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "common/log.hpp"
+#include "common/polling_cpus.hpp"
 #include "hv/kvm_system.hpp"
 #include "hv/service_os_memory.hpp"
 #include "hv/upcall.hpp"
@@ -160,6 +161,10 @@ long Hypervisor::create_vm(std::uint64_t creation_address) {
             config.host_cpus.push_back(cpu);
         }
     }
+    const PollingCpus cpus = polling_cpus(vcpu_count, creation->cpu_affinity);
+    if (!cpus.enough()) {
+        config.max_spin = std::chrono::nanoseconds::zero();  // a spinning vCPU would hold the Service OS's CPU
+    }
     char name[sizeof(creation->uuid) + 1] = {};
     std::memcpy(name, &creation->uuid, sizeof(creation->uuid));  // ACRN keeps the VM name here
     config.name = name;
@@ -172,8 +177,13 @@ long Hypervisor::create_vm(std::uint64_t creation_address) {
     next_vmid_ = static_cast<std::uint16_t>(vmid + 1);
     creation->vmid = vmid;
     creation->vcpu_num = vcpu_count;
-    log_info("hv: VM {} '{}' created: {} vCPU(s), {} completion", vmid, config.name, vcpu_count,
-             config.completion == CompletionMode::polling ? "polling" : "notification");
+    if (config.completion == CompletionMode::polling) {
+        log_info("hv: VM {} '{}' created: {} vCPU(s), polling completion, vCPUs spin up to {} us ({} host CPU(s) "
+                 "for {} vCPU(s) and the Service OS)",
+                 vmid, config.name, vcpu_count, config.max_spin.count() / 1000, cpus.usable, vcpu_count);
+    } else {
+        log_info("hv: VM {} '{}' created: {} vCPU(s), notification completion", vmid, config.name, vcpu_count);
+    }
     return 0;
 }
 

@@ -1,8 +1,7 @@
 #include "hv/ioreq_channel.hpp"
 
-#include <sched.h>
-
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "abi/acrn/ioreq_slot.hpp"
@@ -13,16 +12,18 @@ namespace {
 
 inline void cpu_relax() noexcept { __builtin_ia32_pause(); }
 
-// In polling mode a vCPU thread spins; after this many rounds without an
-// answer it also yields its host CPU once per round, as ACRN's polling loop
-// calls schedule() when a reschedule is pending. Short requests never get
-// here; a Service OS that is slow to answer does not starve its own threads.
-constexpr unsigned kSpinsBeforeYield = 1u << 14;
-
 }  // namespace
 
-IoreqChannel::IoreqChannel(CompletionMode mode, std::uint32_t vcpu_count, Upcall upcall)
-    : mode_(mode), vcpu_count_(vcpu_count), upcall_(std::move(upcall)) {}
+IoreqChannel::IoreqChannel(CompletionMode mode, std::uint32_t vcpu_count, Upcall upcall,
+                           std::chrono::nanoseconds max_spin)
+    : mode_(mode),
+      vcpu_count_(vcpu_count),
+      upcall_(std::move(upcall)),
+      windows_(std::make_unique<PollWindow[]>(vcpu_count)) {
+    for (std::uint32_t vcpu = 0; vcpu < vcpu_count; ++vcpu) {
+        windows_[vcpu] = PollWindow(max_spin);
+    }
+}
 
 void IoreqChannel::attach_buffer(acrn_io_request_buffer* buffer) noexcept {
     if (buffer != nullptr) {
@@ -50,7 +51,7 @@ SubmitOutcome IoreqChannel::submit(std::uint32_t vcpu, acrn_io_request& request)
     slot_request.kernel_handled = 0;
     // ACRN sets the flag for a polling VM and never clears it back.
     if (mode_ == CompletionMode::polling) {
-        slot_request.completion_polling = 1;
+        slot.set_polling(true);
     }
     // PENDING is the last write before the upcall: it publishes the payload.
     if (!slot.publish_pending()) {
@@ -66,7 +67,7 @@ SubmitOutcome IoreqChannel::submit(std::uint32_t vcpu, acrn_io_request& request)
         throw;
     }
 
-    const bool completed = wait_for_completion(slot_request);
+    const bool completed = wait_for_completion(vcpu, slot_request);
     if (completed) {
         std::memcpy(&request.reqs, &slot_request.reqs, sizeof(request.reqs));
     }
@@ -76,9 +77,41 @@ SubmitOutcome IoreqChannel::submit(std::uint32_t vcpu, acrn_io_request& request)
     return completed ? SubmitOutcome::completed : SubmitOutcome::aborted;
 }
 
-bool IoreqChannel::wait_for_completion(acrn_io_request& slot_request) const noexcept {
+bool IoreqChannel::wait_for_completion(std::uint32_t vcpu, acrn_io_request& slot_request) noexcept {
     IoreqSlot slot(slot_request);
-    unsigned spins = 0;
+    if (mode_ == CompletionMode::notification) {
+        return sleep_for_completion(slot);
+    }
+    PollWindow& window = windows_[vcpu];
+    const auto start = std::chrono::steady_clock::now();
+    if (window.current() > std::chrono::nanoseconds::zero() && spin_for_completion(slot, window.current())) {
+        return !aborting_.load(std::memory_order_acquire);
+    }
+    // Past the window: ask for the notification, then look once more
+    // before sleeping (the fence pairs with the Service OS's after COMPLETE).
+    slot.set_polling(false);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    const bool completed = sleep_for_completion(slot);
+    window.answered_after_sleep(std::chrono::steady_clock::now() - start);
+    return completed;
+}
+
+// True once the wait is over (COMPLETE or aborting), false at the window's end.
+bool IoreqChannel::spin_for_completion(const IoreqSlot& slot, std::chrono::nanoseconds window) const noexcept {
+    const auto deadline = std::chrono::steady_clock::now() + window;
+    for (unsigned spins = 1;; ++spins) {
+        if (aborting_.load(std::memory_order_acquire) || slot.state() == IoreqState::complete) {
+            return true;
+        }
+        cpu_relax();
+        // Reading the clock costs more than a pause; look at it now and then.
+        if ((spins & 0x3F) == 0 && std::chrono::steady_clock::now() >= deadline) {
+            return false;
+        }
+    }
+}
+
+bool IoreqChannel::sleep_for_completion(IoreqSlot& slot) const noexcept {
     for (;;) {
         const IoreqState state = slot.state();
         if (aborting_.load(std::memory_order_acquire)) {
@@ -87,14 +120,7 @@ bool IoreqChannel::wait_for_completion(acrn_io_request& slot_request) const noex
         if (state == IoreqState::complete) {
             return true;
         }
-        if (mode_ == CompletionMode::polling) {
-            cpu_relax();
-            if (++spins >= kSpinsBeforeYield) {
-                sched_yield();
-            }
-        } else {
-            slot.wait_while(state);
-        }
+        slot.wait_while(state);
     }
 }
 

@@ -1,14 +1,28 @@
 // The hypervisor's side of one VM's ioreq buffer: a vCPU thread submits a
-// request into its slot, raises the upcall, waits for COMPLETE (sleeping in
-// notification mode, spinning in polling mode), takes the result and frees
-// the slot. Knows requests, not devices.
+// request into its slot, raises the upcall, waits for COMPLETE, takes the
+// result and frees the slot. Knows requests, not devices.
+//
+// In notification mode the vCPU sleeps until the Service OS notifies it. In
+// polling mode it spins, within a window (hv/poll_window.hpp) bounded by
+// `max_spin`; past it, it clears the request's completion_polling flag and
+// sleeps, and the Service OS, which reads the flag after COMPLETE, notifies
+// it as in notification mode. So a slow answer costs a sleep, not a host
+// CPU, and a host without a CPU to spare (max_spin zero) loses nothing
+// against notification.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include "abi/acrn/abi.h"
+#include "hv/poll_window.hpp"
+
+namespace acrn {
+class IoreqSlot;
+}
 
 namespace acrn::hv {
 
@@ -24,12 +38,20 @@ class IoreqChannel {
 public:
     using Upcall = std::function<void(std::uint32_t vcpu)>;
 
-    IoreqChannel(CompletionMode mode, std::uint32_t vcpu_count, Upcall upcall);
+    // KVM's halt_poll_ns default: the longest a polling vCPU spins.
+    static constexpr std::chrono::nanoseconds kDefaultMaxSpin{200'000};
+
+    IoreqChannel(CompletionMode mode, std::uint32_t vcpu_count, Upcall upcall,
+                 std::chrono::nanoseconds max_spin = kDefaultMaxSpin);
 
     // HC_SET_IOREQ_BUFFER: adopt the shared page and mark every slot FREE.
     void attach_buffer(acrn_io_request_buffer* buffer) noexcept;
     [[nodiscard]] bool has_buffer() const noexcept { return buffer_.load(std::memory_order_acquire) != nullptr; }
     [[nodiscard]] CompletionMode mode() const noexcept { return mode_; }
+    // The current spin window of `vcpu` (polling mode).
+    [[nodiscard]] std::chrono::nanoseconds spin_window(std::uint32_t vcpu) const noexcept {
+        return vcpu < vcpu_count_ ? windows_[vcpu].current() : std::chrono::nanoseconds::zero();
+    }
 
     // Called on the vCPU's own thread. `request` carries type and payload in;
     // on `completed` its payload holds what the Service OS wrote back. An
@@ -47,13 +69,17 @@ public:
     void free_all_slots() noexcept;
 
 private:
-    [[nodiscard]] bool wait_for_completion(acrn_io_request& slot_request) const noexcept;
+    [[nodiscard]] bool wait_for_completion(std::uint32_t vcpu, acrn_io_request& slot_request) noexcept;
+    [[nodiscard]] bool spin_for_completion(const IoreqSlot& slot, std::chrono::nanoseconds window) const noexcept;
+    [[nodiscard]] bool sleep_for_completion(IoreqSlot& slot) const noexcept;
 
     const CompletionMode mode_;
     const std::uint32_t vcpu_count_;
     const Upcall upcall_;
     std::atomic<acrn_io_request_buffer*> buffer_{nullptr};
     std::atomic<bool> aborting_{false};
+    // Per vCPU, each touched only by its own thread.
+    std::unique_ptr<PollWindow[]> windows_;
 };
 
 }  // namespace acrn::hv

@@ -27,7 +27,7 @@ Vm::Vm(const VmConfig& config, const KvmSystem& kvm, IoreqChannel::Upcall upcall
     : config_(config),
       kvm_(kvm),
       report_fatal_(std::move(report_fatal)),
-      ioreq_(config.completion, config.vcpu_count, std::move(upcall)) {
+      ioreq_(config.completion, config.vcpu_count, std::move(upcall), config.max_spin) {
     create_kvm_vm();
 }
 
@@ -203,9 +203,7 @@ int Vm::set_memory_region(const acrn_vm_memory_region_op& op, std::uint64_t host
 
 int Vm::notify_request_finish(std::uint32_t vcpu) {
     // No lock: this is the hot path, and the channel checks its own bounds.
-    if (config_.completion == CompletionMode::polling) {
-        return vcpu < config_.vcpu_count ? 0 : -EINVAL;  // the vCPU sees COMPLETE by itself
-    }
+    // A polling VM's vCPU asks for this only once it stopped spinning.
     return ioreq_.notify_finish(vcpu);
 }
 

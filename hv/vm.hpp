@@ -3,6 +3,7 @@
 // return 0 or -errno as they do.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -27,6 +28,8 @@ struct VmConfig {
     std::uint16_t id = 0;
     std::uint16_t vcpu_count = 1;
     CompletionMode completion = CompletionMode::notification;
+    // Polling: the longest a vCPU spins for an answer (hv/poll_window.hpp).
+    std::chrono::nanoseconds max_spin = IoreqChannel::kDefaultMaxSpin;
     std::string name;
     // Host CPU of each vCPU (ACRN's cpu_affinity: vCPU i runs on the i-th
     // CPU of the bitmap); empty = the host scheduler decides.

@@ -65,6 +65,7 @@ public:
     int ioeventfd(const acrn_ioeventfd& request) override;
     int irqfd(const acrn_irqfd& request) override;
     int intx_irqfd(const IntxIrqfd& request) override;
+    int set_attach_poll(std::chrono::nanoseconds window) override;
     std::optional<std::string> fatal_error() const override {
         return dispatcher_ ? dispatcher_->fatal_error() : std::nullopt;
     }
@@ -346,6 +347,14 @@ int HostedVm::irqfd(const acrn_irqfd& request) {
     msi.fd = request.fd;
     msi.msi = request.msi;
     return irqfd_request(request.fd, request.flags, msi);
+}
+
+int HostedVm::set_attach_poll(std::chrono::nanoseconds window) {
+    if (!dispatcher_ || window < std::chrono::nanoseconds::zero()) {
+        return -EINVAL;
+    }
+    dispatcher_->set_attach_poll(window);
+    return 0;
 }
 
 int HostedVm::intx_irqfd(const IntxIrqfd& request) {

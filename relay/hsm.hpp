@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -56,6 +57,10 @@ public:
     // ACRN_IRQFD_FLAG_DEASSIGN removes the one assigned with this `fd`.
     [[nodiscard]] virtual int irqfd(const acrn_irqfd& request) = 0;
     [[nodiscard]] virtual int intx_irqfd(const IntxIrqfd& /*request*/) { return -ENOTTY; }
+    // Extension: how long attach_ioreq_client() polls for a request before
+    // it sleeps (nanoseconds::max(): it never sleeps). Set before the
+    // ioreq thread first attaches.
+    [[nodiscard]] virtual int set_attach_poll(std::chrono::nanoseconds /*window*/) { return -ENOTTY; }
 
     // Extension (no ioctl in <linux/acrn.h>): set once the hypervisor side
     // stopped the VM because its own code failed, with the reason. hv still

@@ -154,12 +154,14 @@ int IoreqDispatcher::attach_default_client() {
     const auto waiting = [](std::uint32_t word) { return (word & kPendingMask) != 0; };
     std::uint32_t word = default_client_word_.load(std::memory_order_acquire);
     if (attach_poll_.count() > 0 && (word & kNoClient) == 0) {
-        const auto deadline = std::chrono::steady_clock::now() + attach_poll_;
+        const bool forever = attach_poll_ == std::chrono::nanoseconds::max();
+        const auto deadline = forever ? std::chrono::steady_clock::time_point::max()
+                                      : std::chrono::steady_clock::now() + attach_poll_;
         unsigned rounds = 0;
         while (!waiting(word) && (word & kNoClient) == 0) {
             __builtin_ia32_pause();
             // Reading the clock costs more than a pause; look at it now and then.
-            if ((++rounds & 0x3F) == 0 && std::chrono::steady_clock::now() >= deadline) {
+            if (!forever && (++rounds & 0x3F) == 0 && std::chrono::steady_clock::now() >= deadline) {
                 break;
             }
             word = default_client_word_.load(std::memory_order_acquire);
@@ -198,11 +200,16 @@ int IoreqDispatcher::notify_finish(std::uint32_t vcpu) {
 
 int IoreqDispatcher::complete(std::uint32_t vcpu, acrn_io_request& request) {
     IoreqSlot slot(request);
-    const bool polling = slot.polling();  // read before COMPLETE hands the slot back
     if (!slot.complete()) {
         return -EINVAL;
     }
-    return polling ? 0 : notify_hv_(vcpu);
+    // Read after COMPLETE, fenced, as the vCPU clears the flag before it
+    // looks at the state one last time and sleeps: either it sees COMPLETE
+    // or we see it sleep. (ACRN's HSM reads the flag before COMPLETE, as its
+    // vCPUs never stop spinning.) If hv took the slot back and the flag is
+    // its next request's, the vCPU has seen this COMPLETE already.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return slot.polling() ? 0 : notify_hv_(vcpu);
 }
 
 int IoreqDispatcher::clear_requests() {

@@ -45,7 +45,7 @@ public:
     // How long `attach` polls for a request before it sleeps. Zero (the
     // default) sleeps at once, as ACRN's HSM does; a polling VM sets a short
     // window so the device model, like the vCPU, skips the wake-up when
-    // requests come back to back.
+    // requests come back to back; nanoseconds::max() never sleeps.
     void set_attach_poll(std::chrono::nanoseconds window) noexcept { attach_poll_ = window; }
 
     int create_default_client();

@@ -62,8 +62,15 @@ public:
     }
     void wake_waiters() noexcept { state_.notify_all(); }
 
+    // completion_polling: set by hv on each request of a polling VM, and
+    // cleared by the vCPU when it stops spinning and sleeps, so that the
+    // Service OS notifies it after all. Both sides fence between their
+    // write and their read (the flag, COMPLETE), so one sees the other's.
     [[nodiscard]] bool polling() const noexcept {
         return std::atomic_ref<std::uint32_t>(request_.completion_polling).load(std::memory_order_relaxed) != 0;
+    }
+    void set_polling(bool polling) noexcept {
+        std::atomic_ref<std::uint32_t>(request_.completion_polling).store(polling ? 1 : 0, std::memory_order_relaxed);
     }
 
 private:

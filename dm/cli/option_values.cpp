@@ -329,6 +329,19 @@ std::string parse_intr_monitor(std::string_view text, IntrMonitorSpec& out) {
     return {};
 }
 
+std::string parse_ioreq_dm_poll(std::string_view text, std::chrono::nanoseconds& out) {
+    if (text == "always") {
+        out = std::chrono::nanoseconds::max();
+        return {};
+    }
+    std::uint64_t us = 0;
+    if (!parse_decimal_max(text, 1'000'000, us)) {
+        return "invalid poll time " + quote(text) + " (expected 0..1000000 us, or always)";
+    }
+    out = std::chrono::microseconds(us);
+    return {};
+}
+
 std::string parse_virtio_poll(std::string_view text, std::uint32_t& out) {
     std::uint64_t ns = 0;
     if (!parse_decimal_max(text, 10'000'000, ns) || ns == 0) {

@@ -6,6 +6,7 @@
 // prefixes it) and without a trailing newline.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -47,6 +48,11 @@ inline constexpr std::uint64_t kMaxMemory = 1ull << 40;    // 1 TiB
 // probe period in s, delay time and delay duration in ms; each 1..2^32-1,
 // and the delay no longer than the duration. An error names the field.
 [[nodiscard]] std::string parse_intr_monitor(std::string_view text, IntrMonitorSpec& out);
+
+// `--ioreq_dm_poll <us>|always`: how long the device model's ioreq thread
+// polls for the next request before it sleeps, 0..1,000,000 us;
+// `always` never sleeps (nanoseconds::max()).
+[[nodiscard]] std::string parse_ioreq_dm_poll(std::string_view text, std::chrono::nanoseconds& out);
 
 // `--virtio_poll <ns>`: 1..10,000,000.
 [[nodiscard]] std::string parse_virtio_poll(std::string_view text, std::uint32_t& out);

@@ -204,6 +204,14 @@ std::string on_ioreq_polling(State& st, const std::string&, std::string_view) {
     st.options.ioreq_polling = true;
     return {};
 }
+std::string on_ioreq_dm_poll(State& st, const std::string& v, std::string_view) {
+    std::chrono::nanoseconds poll{};
+    auto error = cli::parse_ioreq_dm_poll(v, poll);
+    if (error.empty()) {
+        st.options.ioreq_dm_poll = poll;
+    }
+    return error;
+}
 std::string on_hugetlb(State& st, const std::string&, std::string_view) {
     st.options.hugetlb = true;
     return {};
@@ -285,6 +293,9 @@ const std::array kOptions{
               "log sinks console|kmsg|disk at level 1 (error) .. 5 (debug)"},
     OptionDef{"--debugexit", nullptr, kYes, on_debugexit, "a write to I/O port 0xf4 powers the VM off"},
     OptionDef{"--ioreq_polling", nullptr, kYes, on_ioreq_polling, "poll for I/O request completion"},
+    OptionDef{"--ioreq_dm_poll", "<us|always>", kYes, on_ioreq_dm_poll,
+              "the device model polls this long for the next request before it sleeps (default: 200 with "
+              "--ioreq_polling where the host has a CPU for it, else 0)"},
     OptionDef{"--hugetlb", nullptr, kYes, on_hugetlb, "guest RAM on 2 MiB hugetlbfs pages (from vm.nr_hugepages)"},
     OptionDef{"--ovmf", "<[w,]file>", kNotYet, on_ovmf, "boot OVMF firmware"},
     OptionDef{"--iasl", "<path>", kNotYet, on_iasl, "iasl compiler to use"},

@@ -3,6 +3,7 @@
 // message and exit status main() should use, so every path is unit-testable.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -76,6 +77,7 @@ struct DmOptions {
     bool rtvm = false;                            // --rtvm
     bool debugexit = false;                       // --debugexit
     bool ioreq_polling = false;                   // --ioreq_polling (ours)
+    std::optional<std::chrono::nanoseconds> ioreq_dm_poll;  // --ioreq_dm_poll (ours); max(): always
     bool hugetlb = false;                         // --hugetlb (ours): guest RAM on 2 MiB hugetlbfs pages
     bool virtio_msi = false;                      // --virtio_msi: single-vector MSI instead of MSI-X
     bool virtio_fast_paths = true;                // --virtio_fast_paths on|off (ours)

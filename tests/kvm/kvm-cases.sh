@@ -68,8 +68,21 @@ case_hello() {
     expect hello 1 "Hello from guest" "magic=0x2badb002" "cmdline=hello-args x=1" "RESULT PASS"
 }
 
+# Polling that the host cannot give (fewer CPUs than the vCPU and the
+# device model's thread) is said at start-up, and neither side spins.
 case_hello_polling() {
     run_dm hello_polling 60 "${BASE[@]}" --ioreq_polling -E "$G/hello.elf" vm-poll
+    local cpus want
+    cpus=$(nproc)
+    if [ "$cpus" -lt 2 ]; then
+        want="--ioreq_polling: $cpus host CPU(s) for 1 vCPU(s)"
+    else
+        want="the device model polls for the next request for 200 us"
+    fi
+    if ! grep -qF -- "$want" "$WORK/hello_polling.err"; then
+        result hello_polling 0 "acrn-dm did not log '$want'"
+        return
+    fi
     expect hello_polling 1 "Hello from guest" "RESULT PASS"
 }
 
@@ -86,6 +99,21 @@ case_iorw_notification() {
 case_iorw_polling() {
     run_dm iorw_polling 120 "${BASE[@]}" -s 3,testdev --ioreq_polling -E "$G/iorw.elf" vm-iorw-poll
     expect iorw_polling 1 "RESULT PASS"
+}
+
+# Two VMs at once on the same host, one polling, one in notification mode:
+# each completes its own port and MMIO requests, whatever the other does.
+case_two_vms() {
+    timeout -k 5 120 "$DM" "${BASE[@]}" -s 3,testdev --ioreq_polling -E "$G/iorw.elf" vm-two-poll \
+        >"$WORK/two_vms_polling.out" 2>"$WORK/two_vms_polling.err" </dev/null &
+    local polling=$!
+    run_dm two_vms_notification 120 "${BASE[@]}" -s 3,testdev -E "$G/iorw.elf" vm-two-notify
+    local notification_rc=$rc
+    wait "$polling"
+    rc=$?
+    expect two_vms_polling 1 "RESULT PASS"
+    rc=$notification_rc
+    expect two_vms_notification 1 "RESULT PASS"
 }
 
 # MSI-X (masked vector pending, delivered on unmask, a storm) and two

@@ -22,13 +22,14 @@ namespace acrn::testing {
 class IoreqRig {
 public:
     IoreqRig(hv::CompletionMode mode, std::uint32_t vcpus,
-             std::chrono::nanoseconds attach_poll = std::chrono::nanoseconds(0))
+             std::chrono::nanoseconds attach_poll = std::chrono::nanoseconds(0),
+             std::chrono::nanoseconds max_spin = hv::IoreqChannel::kDefaultMaxSpin)
         : page_(static_cast<acrn_io_request_buffer*>(std::aligned_alloc(4096, 4096))),
           vcpus_(vcpus),
           dispatcher_(vcpus, [this](std::uint32_t vcpu) { return channel_->notify_finish(vcpu); }) {
         std::memset(page_, 0, 4096);
-        channel_ = std::make_unique<hv::IoreqChannel>(mode, vcpus,
-                                                      [this](std::uint32_t vcpu) { dispatcher_.dispatch(vcpu); });
+        channel_ = std::make_unique<hv::IoreqChannel>(
+            mode, vcpus, [this](std::uint32_t vcpu) { dispatcher_.dispatch(vcpu); }, max_spin);
         channel_->attach_buffer(page_);
         dispatcher_.set_buffer(page_);
         dispatcher_.set_attach_poll(attach_poll);

@@ -130,7 +130,7 @@ TEST(CliOptions, HelpListsEveryOption) {
         for (const char* name : {"-s ", "-l ", "-m ", "-k ", "-r ", "-B ", "-E ", "-h, --help", "-v, --version",
                                  "--cpu_affinity", "-c, --ncpus", "--intr_monitor", "--virtio_poll", "--lapic_pt",
                                  "--rtvm", "--cmd_monitor", "--logger_setting", "--debugexit", "--mac_seed", "--ioreq_polling",
-                                 "--ovmf", "--iasl", "--enable_trusty", "--windows", "--virtio_msi", "--acpidev_pt",
+                                 "--ioreq_dm_poll", "--ovmf", "--iasl", "--enable_trusty", "--windows", "--virtio_msi", "--acpidev_pt",
                                  "--mmiodev_pt", "--vtpm2", "--ssram", "--pm_notify_channel", "-A ", "-Y ", "-i ",
                                  "-G ", "--vsbl", "--part_info", "--pm_by_vuart", "<vm_name>"}) {
             EXPECT_NE(exit.message.find(name), std::string::npos) << name;
@@ -417,6 +417,19 @@ TEST(CliOptions, VirtioPoll) {
     }
 }
 
+TEST(CliOptions, IoreqDmPoll) {
+    using namespace std::chrono_literals;
+    EXPECT_FALSE(expect_ok({"vm"}).ioreq_dm_poll.has_value()) << "the default follows --ioreq_polling";
+    EXPECT_EQ(expect_ok({"--ioreq_dm_poll", "0", "vm"}).ioreq_dm_poll, 0ns);
+    EXPECT_EQ(expect_ok({"--ioreq_dm_poll", "50", "vm"}).ioreq_dm_poll, 50us);
+    EXPECT_EQ(expect_ok({"--ioreq_dm_poll", "1000000", "vm"}).ioreq_dm_poll, 1s);
+    EXPECT_EQ(expect_ok({"--ioreq_dm_poll", "always", "--ioreq_polling", "vm"}).ioreq_dm_poll,
+              std::chrono::nanoseconds::max());
+    for (const char* text : {"1000001", "abc", "-5", "0x10", "", "50us", "Always"}) {
+        expect_invalid({"--ioreq_dm_poll", text, "vm"}, "--ioreq_dm_poll");
+    }
+}
+
 TEST(CliOptions, CpuAffinity) {
     EXPECT_EQ(expect_ok({"--cpu_affinity", "0,1,2", "vm"}).cpu_affinity, (std::vector<std::uint32_t>{0, 1, 2}));
     EXPECT_EQ(expect_ok({"--cpu_affinity", "255", "vm"}).cpu_affinity, std::vector<std::uint32_t>{255});
@@ -532,7 +545,7 @@ TEST(CliOptions, FuzzNeverThrowsOrCrashes) {
     const std::vector<std::string> words{
         "-s", "-l", "-m", "-k", "-r", "-B", "-E", "-h", "-v", "-A", "-Y", "-i", "-G", "-U", "--", "-", "--cpu_affinity", "-c",
         "--intr_monitor", "--virtio_poll", "--lapic_pt", "--rtvm", "--cmd_monitor", "--logger_setting", "--debugexit",
-        "--mac_seed", "--ioreq_polling", "--help", "--version", "--ovmf", "--iasl", "--enable_trusty", "--windows",
+        "--mac_seed", "--ioreq_polling", "--ioreq_dm_poll", "always", "--help", "--version", "--ovmf", "--iasl", "--enable_trusty", "--windows",
         "--virtio_msi", "--acpidev_pt", "--mmiodev_pt", "--vtpm2", "--ssram", "--pm_notify_channel", "--vsbl",
         "--part_info", "--pm_by_vuart", "--debugexit=", "--virtio_poll=", "--ssram=L2", "-m=", "-Ah", "-AY", "vm",
         "vm1", "0:0,hostbridge", "1:0,lpc", "3,testdev", "0:0", "com1,stdio", "com5,stdio,0x9000,10", "512M", "0x",

@@ -45,26 +45,32 @@ struct WaitStyle {
     hv::CompletionMode mode;
     std::chrono::microseconds attach_poll;
     const char* name;
+    // How long a polling vCPU may spin: zero where the host has no CPU to
+    // spare, 1 us to mix answers found spinning with ones after a sleep.
+    std::chrono::nanoseconds max_spin = hv::IoreqChannel::kDefaultMaxSpin;
+    // One vCPU's requests: fewer where most round trips sleep on both sides
+    // (about 100 us each on this 2-core machine when the other core idles).
+    std::uint64_t requests = 1'000'000;
 };
 
 void PrintTo(const WaitStyle& style, std::ostream* out) { *out << style.name; }
 
 class IoreqRoundtripTest : public ::testing::TestWithParam<WaitStyle> {};
 
-TEST_P(IoreqRoundtripTest, MillionRoundTripsNoneLostNoneDoubled) {
-    constexpr std::uint64_t kRequests = 1'000'000;
-    IoreqRig rig(GetParam().mode, 1, GetParam().attach_poll);
+TEST_P(IoreqRoundtripTest, ManyRoundTripsNoneLostNoneDoubled) {
+    const std::uint64_t requests = GetParam().requests;
+    IoreqRig rig(GetParam().mode, 1, GetParam().attach_poll, GetParam().max_spin);
     std::uint64_t failures = 0;
-    std::thread vcpu([&] { run_vcpu(rig, 0, kRequests, failures); });
+    std::thread vcpu([&] { run_vcpu(rig, 0, requests, failures); });
     vcpu.join();
     EXPECT_EQ(failures, 0u);
-    EXPECT_EQ(rig.handled(), kRequests);
+    EXPECT_EQ(rig.handled(), requests);
     EXPECT_EQ(rig.bad_notifies(), 0u);
 }
 
 TEST_P(IoreqRoundtripTest, FourVcpusShareOneDeviceModelThread) {
     constexpr std::uint64_t kRequests = 50'000;
-    IoreqRig rig(GetParam().mode, 4, GetParam().attach_poll);
+    IoreqRig rig(GetParam().mode, 4, GetParam().attach_poll, GetParam().max_spin);
     std::uint64_t failures[4] = {};
     std::vector<std::thread> vcpus;
     for (std::uint32_t id = 0; id < 4; ++id) {
@@ -84,7 +90,11 @@ INSTANTIATE_TEST_SUITE_P(
     WaitStyles, IoreqRoundtripTest,
     ::testing::Values(WaitStyle{hv::CompletionMode::notification, std::chrono::microseconds(0), "Notification"},
                       WaitStyle{hv::CompletionMode::polling, std::chrono::microseconds(0), "Polling"},
-                      WaitStyle{hv::CompletionMode::polling, std::chrono::microseconds(200), "PollingBothSides"}),
+                      WaitStyle{hv::CompletionMode::polling, std::chrono::microseconds(200), "PollingBothSides"},
+                      WaitStyle{hv::CompletionMode::polling, std::chrono::microseconds(0), "PollingWithoutSpareCpu",
+                                std::chrono::nanoseconds::zero(), 100'000},
+                      WaitStyle{hv::CompletionMode::polling, std::chrono::microseconds(0), "PollingShortSpins",
+                                std::chrono::microseconds(1), 100'000}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(IoreqChannelTest, AbortEndsAWaitThatWillNeverBeAnswered) {
@@ -129,6 +139,54 @@ TEST(IoreqChannelTest, PollingFlagIsSetForPollingVms) {
     channel.attach_buffer(memory.page);
     acrn_io_request request{};
     EXPECT_EQ(channel.submit(0, request), hv::SubmitOutcome::completed);
+}
+
+// A polling vCPU whose answer is late stops spinning: it clears the
+// request's completion_polling flag and sleeps, and a Service OS that reads
+// the flag after COMPLETE notifies it.
+TEST(IoreqChannelTest, APollingVcpuPastItsWindowAsksForTheNotification) {
+    AlignedPage memory;
+    std::atomic<bool> upcalled{false};
+    hv::IoreqChannel channel(hv::CompletionMode::polling, 1, [&](std::uint32_t) { upcalled = true; },
+                             std::chrono::microseconds(50));
+    channel.attach_buffer(memory.page);
+    EXPECT_EQ(channel.spin_window(0), std::chrono::microseconds(50));
+    acrn_io_request request{};
+    request.type = ACRN_IOREQ_TYPE_PORTIO;
+    hv::SubmitOutcome outcome = hv::SubmitOutcome::aborted;
+    std::thread vcpu([&] { outcome = channel.submit(0, request); });
+    IoreqSlot slot(memory.page->req_slot[0]);
+    while (!upcalled || slot.polling()) {
+        std::this_thread::yield();  // until the vCPU gives up spinning
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_TRUE(slot.begin_processing());
+    ASSERT_TRUE(slot.complete());
+    EXPECT_FALSE(slot.polling()) << "the Service OS must notify";
+    EXPECT_EQ(channel.notify_finish(0), 0);
+    vcpu.join();
+    EXPECT_EQ(outcome, hv::SubmitOutcome::completed);
+    EXPECT_EQ(channel.spin_window(0), std::chrono::nanoseconds::zero()) << "a wait that long: spinning was wasted";
+}
+
+TEST(PollWindowTest, AdaptsAsHaltPollingDoes) {
+    using std::chrono::microseconds;
+    hv::PollWindow window(microseconds(200));
+    EXPECT_EQ(window.current(), microseconds(200)) << "a polling VM starts at the maximum";
+    window.answered_after_sleep(microseconds(5000));
+    EXPECT_EQ(window.current(), microseconds(0)) << "longer than the maximum: stop spinning";
+    window.answered_after_sleep(microseconds(30));
+    EXPECT_EQ(window.current(), hv::PollWindow::kGrowStart) << "a short sleep: spin again, from the start";
+    window.answered_after_sleep(microseconds(30));
+    EXPECT_EQ(window.current(), microseconds(20));
+    for (int i = 0; i < 10; ++i) {
+        window.answered_after_sleep(microseconds(150));
+    }
+    EXPECT_EQ(window.current(), microseconds(200)) << "never past the maximum";
+
+    hv::PollWindow none(microseconds(0));
+    none.answered_after_sleep(microseconds(0));
+    EXPECT_EQ(none.current(), microseconds(0)) << "a host without a CPU to spare never spins";
 }
 
 TEST(IoreqSlotTest, TransitionsOnlyFromTheirPredecessor) {
