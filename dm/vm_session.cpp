@@ -151,6 +151,15 @@ void VmSession::create_vm() {
     acrn_vm_creation creation{};
     std::memcpy(&creation.uuid, options_.vm_name.c_str(), std::min(options_.vm_name.size(), sizeof(creation.uuid) - 1));
     creation.vm_flag = options_.ioreq_polling ? ACRN_GUEST_FLAG_IO_COMPLETION_POLLING : 0;
+    if (options_.rtvm) {
+        creation.vm_flag |= ACRN_GUEST_FLAG_RT;
+        if (options_.cpu_affinity.empty()) {
+            log_warning("--rtvm without --cpu_affinity: the vCPUs share host CPUs with everything else");
+        }
+    }
+    if (options_.lapic_pt) {
+        creation.vm_flag |= ACRN_GUEST_FLAG_LAPIC_PASSTHROUGH;
+    }
     creation.ioreq_buf = reinterpret_cast<std::uintptr_t>(page);
     creation.vcpu_num = static_cast<std::uint16_t>(options_.vcpu_count.value_or(1));
     creation.cpu_affinity = host_cpu_affinity();

@@ -161,6 +161,7 @@ long Hypervisor::create_vm(std::uint64_t creation_address) {
             config.host_cpus.push_back(cpu);
         }
     }
+    config.idle_in_guest = (flags & ACRN_GUEST_FLAG_LAPIC_PASSTHROUGH) != 0;
     const PollingCpus cpus = polling_cpus(vcpu_count, creation->cpu_affinity);
     if (!cpus.enough()) {
         config.max_spin = std::chrono::nanoseconds::zero();  // a spinning vCPU would hold the Service OS's CPU

@@ -42,6 +42,9 @@ void Vm::create_kvm_vm() {
     if (::ioctl(vm_fd_.get(), KVM_CREATE_IRQCHIP, 0) < 0) {
         throw_errno("KVM_CREATE_IRQCHIP");
     }
+    if (config_.idle_in_guest) {
+        keep_idle_in_guest();  // before any vCPU exists, as KVM requires
+    }
     kvm_pit_config pit{};
     if (::ioctl(vm_fd_.get(), KVM_CREATE_PIT2, &pit) < 0) {
         throw_errno("KVM_CREATE_PIT2");
@@ -61,6 +64,42 @@ void Vm::create_kvm_vm() {
         return std::make_unique<Vcpu>(id, vm_fd_.get(), kvm_, services, host_cpu);
     });
     run_control_.wait_parked(config_.vcpu_count);
+}
+
+// What ACRN's LAPIC pass-through buys an RTVM, its idle and spin-wait
+// instructions no longer leave the guest, as far as this host's KVM offers.
+// Where it offers nothing, the VM runs on with ordinary exits.
+void Vm::keep_idle_in_guest() {
+    const int offered = ::ioctl(vm_fd_.get(), KVM_CHECK_EXTENSION, KVM_CAP_X86_DISABLE_EXITS);
+    const bool first_time = !idle_exits_reported_;
+    idle_exits_reported_ = true;
+    if (offered <= 0) {
+        if (first_time) {
+            log_warning("hv: VM {}: this host's KVM cannot keep HLT or PAUSE in the guest "
+                        "(no KVM_CAP_X86_DISABLE_EXITS): LAPIC pass-through has no counterpart here",
+                        config_.id);
+        }
+        return;
+    }
+    const int wanted = KVM_X86_DISABLE_EXITS_HLT | KVM_X86_DISABLE_EXITS_PAUSE | KVM_X86_DISABLE_EXITS_MWAIT |
+                       KVM_X86_DISABLE_EXITS_CSTATE;
+    kvm_enable_cap cap{};
+    cap.cap = KVM_CAP_X86_DISABLE_EXITS;
+    cap.args[0] = static_cast<std::uint64_t>(offered & wanted);
+    if (::ioctl(vm_fd_.get(), KVM_ENABLE_CAP, &cap) < 0) {
+        if (first_time) {
+            log_warning("hv: VM {}: KVM refused to keep idle exits in the guest: {}", config_.id,
+                        std::strerror(errno));
+        }
+        return;
+    }
+    if (first_time) {
+        const auto kept = [&](int bit) { return (cap.args[0] & static_cast<std::uint64_t>(bit)) != 0; };
+        log_info("hv: VM {}: HLT {}, PAUSE {}, MWAIT {}, C-states {} in the guest (LAPIC pass-through)", config_.id,
+                 kept(KVM_X86_DISABLE_EXITS_HLT) ? "stays" : "exits", kept(KVM_X86_DISABLE_EXITS_PAUSE) ? "stays" : "exits",
+                 kept(KVM_X86_DISABLE_EXITS_MWAIT) ? "stays" : "exits (not offered by this host)",
+                 kept(KVM_X86_DISABLE_EXITS_CSTATE) ? "stay" : "exit");
+    }
 }
 
 void Vm::stop_vcpus() {

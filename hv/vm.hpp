@@ -30,6 +30,9 @@ struct VmConfig {
     CompletionMode completion = CompletionMode::notification;
     // Polling: the longest a vCPU spins for an answer (hv/poll_window.hpp).
     std::chrono::nanoseconds max_spin = IoreqChannel::kDefaultMaxSpin;
+    // LAPIC pass-through (an RTVM): KVM's counterpart is a guest that keeps
+    // HLT, PAUSE, MWAIT and C-states to itself (KVM_CAP_X86_DISABLE_EXITS).
+    bool idle_in_guest = false;
     std::string name;
     // Host CPU of each vCPU (ACRN's cpu_affinity: vCPU i runs on the i-th
     // CPU of the bitmap); empty = the host scheduler decides.
@@ -77,6 +80,7 @@ private:
     };
 
     void create_kvm_vm();
+    void keep_idle_in_guest();
     void stop_vcpus();
     int install_memory_slot(std::uint64_t gpa, const MemorySlot& slot);
 
@@ -93,6 +97,7 @@ private:
     std::map<std::uint64_t, MemorySlot> memory_;  // by guest-physical base
     std::uint32_t next_slot_ = 0;
     IrqfdTable irqfds_;
+    bool idle_exits_reported_ = false;  // said once, not again at each reset
     std::vector<std::unique_ptr<Vcpu>> vcpus_;  // destroyed before vm_fd_ closes
 };
 

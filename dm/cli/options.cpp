@@ -193,7 +193,8 @@ std::string on_lapic_pt(State& st, const std::string&, std::string_view) {
 }
 std::string on_rtvm(State& st, const std::string&, std::string_view) {
     st.options.rtvm = true;
-    st.options.lapic_pt = true;  // as ACRN: an RTVM always has its LAPIC passed through
+    st.options.lapic_pt = true;       // as ACRN: an RTVM always has its LAPIC passed through
+    st.options.ioreq_polling = true;  // and completes its I/O requests by polling
     return {};
 }
 std::string on_debugexit(State& st, const std::string&, std::string_view) {
@@ -286,8 +287,9 @@ const std::array kOptions{
     OptionDef{"--intr_monitor", "<thr,period,delay,dur>", kYes, on_intr_monitor,
               "interrupt storm monitor: threshold/s,probe period (s),delay (ms),duration (ms)"},
     OptionDef{"--virtio_poll", "<ns>", kYes, on_virtio_poll, "poll virtio queues every <ns> (1..10000000)"},
-    OptionDef{"--lapic_pt", nullptr, kNotYet, on_lapic_pt, "pass the local APIC through (with --rtvm only)"},
-    OptionDef{"--rtvm", nullptr, kNotYet, on_rtvm, "real-time VM (implies --lapic_pt)"},
+    OptionDef{"--lapic_pt", nullptr, kYes, on_lapic_pt,
+              "the KVM counterpart of LAPIC pass-through: HLT, PAUSE and MWAIT stay in the guest (with --rtvm only)"},
+    OptionDef{"--rtvm", nullptr, kYes, on_rtvm, "real-time VM (implies --lapic_pt and --ioreq_polling)"},
     OptionDef{"--cmd_monitor", "<socket>", kNotYet, on_cmd_monitor, "serve the command monitor on a Unix socket"},
     OptionDef{"--logger_setting", "<sink,level=N[;...]>", kYes, on_logger,
               "log sinks console|kmsg|disk at level 1 (error) .. 5 (debug)"},

@@ -10,7 +10,7 @@ BUILD=$(cd "${1:?usage: kvm-tier.sh BUILD_DIR [CASE...]}" && pwd)
 shift
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NO_KVM_CASES=(missing_image bad_image)
-KVM_CASES=(hv_hypercalls hello hello_polling exit_status iorw_notification iorw_polling two_vms interrupts storm_monitor serial_file
+KVM_CASES=(hv_hypercalls hello hello_polling exit_status iorw_notification iorw_polling two_vms rtvm interrupts storm_monitor serial_file
            triple_fault sigterm_stops terminal_restored bench_both_modes)
 CASES=("${NO_KVM_CASES[@]}" "${KVM_CASES[@]}")
 [ $# -eq 0 ] || CASES=("$@")

@@ -472,10 +472,20 @@ TEST(CliOptions, PathOptions) {
 }
 
 TEST(CliOptions, FlagsNotSupportedYet) {
-    for (const char* flag : {"--lapic_pt", "--rtvm", "--enable_trusty", "--windows"}) {
+    for (const char* flag : {"--enable_trusty", "--windows"}) {
         expect_not_yet({flag, "vm"}, flag);
     }
-    expect_not_yet({"--rtvm", "--lapic_pt", "vm"}, "--rtvm");
+}
+
+TEST(CliOptions, RealTimeVm) {
+    const DmOptions rt = expect_ok({"--rtvm", "vm"});
+    EXPECT_TRUE(rt.rtvm && rt.lapic_pt && rt.ioreq_polling) << "as ACRN: an RTVM has its LAPIC and polls";
+    const DmOptions both = expect_ok({"--rtvm", "--lapic_pt", "vm"});
+    EXPECT_TRUE(both.rtvm && both.lapic_pt);
+    const DmOptions alone = expect_ok({"--lapic_pt", "vm"});
+    EXPECT_FALSE(alone.lapic_pt) << "ignored without --rtvm, with a warning";
+    ASSERT_EQ(alone.warnings.size(), 1u);
+    EXPECT_NE(alone.warnings[0].find("--lapic_pt is ignored"), std::string::npos);
 }
 
 TEST(CliOptions, VirtioTransportOptions) {
@@ -529,7 +539,7 @@ TEST(CliOptions, RefusalComesAfterAllValuesAreValid) {
     expect_invalid({"--virtio_poll", "100", "-s", "99,testdev", "vm"}, "-s");
     expect_error({"--rtvm", "vm1", "vm2"}, "vm name");
     // The first refusal is the one reported.
-    expect_not_yet({"--virtio_poll", "100", "--rtvm", "--lapic_pt", "vm"}, "--rtvm");
+    expect_not_yet({"--virtio_poll", "100", "--windows", "--enable_trusty", "vm"}, "--windows");
 }
 
 TEST(CliOptions, MessagesStayOnOneLine) {
