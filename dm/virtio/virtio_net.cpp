@@ -138,6 +138,7 @@ VirtioNet::VirtioNet(const DeviceContext& context, const NetOptions& options, st
 
 VirtioNet::~VirtioNet() {
     if (vhost_) {
+        release_offloaded_interrupts();  // the call eventfds die with us
         vhost_->stop();
         log_info("{}: tap {}: vhost-net moved the frames", name(), backend_->name());
         return;

@@ -386,6 +386,8 @@ void VirtioPciDevice::offload_interrupts(unsigned index, const EventFd& event) {
     kernel_interrupts_->add(index, event);
 }
 
+void VirtioPciDevice::release_offloaded_interrupts() { kernel_interrupts_->stop(); }
+
 bool VirtioPciDevice::interrupts_bound(unsigned index) const { return kernel_interrupts_->bound(index); }
 
 void VirtioPciDevice::msix_changed() { kernel_interrupts_->reroute(); }

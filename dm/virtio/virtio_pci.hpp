@@ -117,6 +117,9 @@ protected:
     // (dm/virtio/kernel_interrupts.hpp). Called from the constructor;
     // `event` outlives us.
     void offload_interrupts(unsigned index, const EventFd& event);
+    // Unbinds and unwatches those eventfds: a device that owns them calls it
+    // before they are destroyed (in its destructor).
+    void release_offloaded_interrupts();
     [[nodiscard]] VirtqueueAreas queue_areas(unsigned index) const { return queues_[index]->areas(); }
     // A chain or request the device cannot serve: DEVICE_NEEDS_RESET, a
     // configuration interrupt, one log line (rate-limited).

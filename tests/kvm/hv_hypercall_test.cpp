@@ -216,7 +216,8 @@ TEST_F(HypercallTest, PortProgramInPollingMode) {
     ASSERT_EQ(hypervisor_.hypercall(HC_START_VM, vmid_, 0), 0);
     ASSERT_TRUE(service_os_.wait_for(3));
     expect_port_program(service_os_.seen_requests, 0);
-    EXPECT_EQ(page_->req_slot[0].completion_polling, 1u);
+    // hv sets completion_polling on each request (IoreqChannelTest.PollingFlagIsSetForPollingVms);
+    // a vCPU that stopped spinning clears it again, so its value afterwards says nothing.
 }
 
 TEST_F(HypercallTest, ResetNeedsPauseAndRunsTheProgramAgain) {
