@@ -170,38 +170,43 @@ void VmSession::create_vm() {
 }
 
 // The device model's side of polling: its ioreq thread polls for the next
-// request before it sleeps. That pays only where it has a host CPU that no
-// vCPU needs; elsewhere it holds the CPU the vCPU needs to make the request.
+// request before it sleeps (the relay's default is not to). That pays only
+// where it has a host CPU that no vCPU needs; elsewhere it holds the CPU the
+// vCPU needs to make the request.
 void VmSession::set_attach_poll(std::uint64_t cpu_affinity) {
     constexpr std::chrono::microseconds kPollingVmDefault{200};  // cf. KVM's halt_poll_ns
-    const PollingCpus cpus = polling_cpus(vcpu_count_, cpu_affinity);
-    std::chrono::nanoseconds poll = options_.ioreq_dm_poll.value_or(std::chrono::nanoseconds::zero());
-    if (!options_.ioreq_dm_poll && options_.ioreq_polling) {
-        if (cpus.enough()) {
-            poll = kPollingVmDefault;
-        } else {
-            log_notice("--ioreq_polling: {} host CPU(s) for {} vCPU(s) and the device model's thread: a spinning "
-                       "thread would hold the CPU the other one needs, so the vCPUs sleep as soon as an answer is "
-                       "late and the device model does not poll (as in notification mode); with a CPU for each, "
-                       "both poll",
-                       cpus.usable, vcpu_count_);
-        }
-    } else if (poll > std::chrono::nanoseconds::zero() && !cpus.enough()) {
-        log_warning("--ioreq_dm_poll: the device model's thread polls on {} host CPU(s) that {} vCPU(s) share "
-                    "with it: while it polls, a vCPU may wait for the CPU",
-                    cpus.usable, vcpu_count_);
-    }
     if (!options_.ioreq_dm_poll && !options_.ioreq_polling) {
-        return;  // the relay's own default: no poll
+        return;
+    }
+    const PollingCpus cpus = polling_cpus(vcpu_count_, cpu_affinity);
+    std::chrono::nanoseconds poll = std::chrono::nanoseconds::zero();
+    if (options_.ioreq_dm_poll) {
+        poll = *options_.ioreq_dm_poll;
+        if (poll > std::chrono::nanoseconds::zero() && !cpus.enough()) {
+            log_warning("--ioreq_dm_poll: the device model's thread polls on {} host CPU(s) that {} vCPU(s) share "
+                        "with it: while it polls, a vCPU may wait for the CPU",
+                        cpus.usable, vcpu_count_);
+        }
+    } else if (cpus.enough()) {
+        poll = kPollingVmDefault;
+    } else {
+        log_notice("--ioreq_polling: {} host CPU(s) for {} vCPU(s) and the device model's thread: a spinning "
+                   "thread would hold the CPU the other one needs, so the vCPUs sleep as soon as an answer is "
+                   "late and the device model does not poll (as in notification mode); with a CPU for each, "
+                   "both poll",
+                   cpus.usable, vcpu_count_);
     }
     if (const int rc = hsm_.set_attach_poll(poll); rc < 0) {
         log_warning("the relay cannot set the device model's poll ({}): it keeps its own", std::strerror(-rc));
         return;
     }
-    const bool always = poll == std::chrono::nanoseconds::max();
-    log_info("the device model polls for the next request {}", always ? std::string("always (never sleeps)")
-             : poll.count() == 0 ? std::string("not at all")
-                                 : "for " + std::to_string(poll.count() / 1000) + " us before it sleeps");
+    if (poll == std::chrono::nanoseconds::max()) {
+        log_info("the device model polls for the next request always (never sleeps)");
+    } else if (poll > std::chrono::nanoseconds::zero()) {
+        log_info("the device model polls for the next request for {} us before it sleeps", poll.count() / 1000);
+    } else {
+        log_info("the device model polls for the next request not at all");
+    }
 }
 
 std::uint64_t VmSession::host_cpu_affinity() const {

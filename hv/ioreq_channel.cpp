@@ -49,7 +49,8 @@ SubmitOutcome IoreqChannel::submit(std::uint32_t vcpu, acrn_io_request& request)
     slot_request.type = request.type;
     std::memcpy(&slot_request.reqs, &request.reqs, sizeof(request.reqs));
     slot_request.kernel_handled = 0;
-    // ACRN sets the flag for a polling VM and never clears it back.
+    // Set on each request of a polling VM; the vCPU clears it if it stops
+    // spinning (wait_for_completion).
     if (mode_ == CompletionMode::polling) {
         slot.set_polling(true);
     }

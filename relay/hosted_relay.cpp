@@ -20,11 +20,6 @@ namespace {
 
 class HostedRelayImpl;
 
-// A polling VM trades host CPU for latency on both sides of the ioreq path:
-// its vCPU spins on COMPLETE, and the device model polls this long for the
-// next request before it sleeps (cf. KVM's halt_poll_ns, 200 us by default).
-constexpr std::chrono::microseconds kPollingVmAttachPoll{200};
-
 // In hosted mode a Service-OS address is a pointer of this process.
 template <typename T>
 std::uint64_t service_os_address(T* object) {
@@ -176,10 +171,7 @@ int HostedVm::create_vm(acrn_vm_creation& creation) {
         return -EINVAL;
     }
     auto dispatcher = std::make_shared<IoreqDispatcher>(creation.vcpu_num, std::move(finisher));
-    dispatcher->set_buffer(ioreq_page);
-    if ((creation.vm_flag & ACRN_GUEST_FLAG_IO_COMPLETION_POLLING) != 0) {
-        dispatcher->set_attach_poll(kPollingVmAttachPoll);
-    }
+    dispatcher->set_buffer(ioreq_page);  // it sleeps at once, as ACRN's HSM, unless set_attach_poll says otherwise
     acrn_ioreq_buffer_info info{service_os_address(ioreq_page)};
     if (const long rc = hypercall(HC_SET_IOREQ_BUFFER, vmid_, service_os_address(&info)); rc < 0) {
         (void)hypercall(HC_DESTROY_VM, vmid_, 0);

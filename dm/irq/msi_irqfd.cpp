@@ -7,6 +7,15 @@
 
 namespace acrn::dm {
 
+acrn_irqfd msi_irqfd_request(int fd, const MsiMessage& message, bool deassign) {
+    acrn_irqfd request{};
+    request.fd = fd;
+    request.flags = deassign ? ACRN_IRQFD_FLAG_DEASSIGN : 0;
+    request.msi.msi_addr = message.address;
+    request.msi.msi_data = message.data;
+    return request;
+}
+
 MsiIrqfd::~MsiIrqfd() {
     std::lock_guard lock(mutex_);
     unbind();
@@ -21,12 +30,7 @@ void MsiIrqfd::unbind() {
     if (!event_) {
         return;
     }
-    acrn_irqfd request{};
-    request.fd = event_->fd();
-    request.flags = ACRN_IRQFD_FLAG_DEASSIGN;
-    request.msi.msi_addr = bound_.address;
-    request.msi.msi_data = bound_.data;
-    (void)fast_paths_.irqfd(request);
+    (void)fast_paths_.irqfd(msi_irqfd_request(event_->fd(), bound_, true));
     event_.reset();
 }
 
@@ -35,14 +39,10 @@ bool MsiIrqfd::send(const MsiMessage& message) {
     if (disabled_) {
         return false;
     }
-    if (!event_ || bound_.address != message.address || bound_.data != message.data) {
+    if (!event_ || bound_ != message) {
         unbind();
         EventFd event;
-        acrn_irqfd request{};
-        request.fd = event.fd();
-        request.msi.msi_addr = message.address;
-        request.msi.msi_data = message.data;
-        if (const int rc = fast_paths_.irqfd(request); rc < 0) {
+        if (const int rc = fast_paths_.irqfd(msi_irqfd_request(event.fd(), message)); rc < 0) {
             disabled_ = true;
             log_info("{}: no irqfd ({}); its interrupts are injected through the relay", name_, std::strerror(-rc));
             return false;

@@ -15,12 +15,17 @@
 #include <optional>
 #include <string>
 
+#include "abi/acrn/abi.h"
 #include "common/event_fd.hpp"
 #include "dm/pci/msi_message.hpp"
 
 namespace acrn::dm {
 
 class FastPaths;
+
+// ACRN_IOCTL_IRQFD's request binding (or, with `deassign`, unbinding)
+// eventfd `fd` to `message`.
+[[nodiscard]] acrn_irqfd msi_irqfd_request(int fd, const MsiMessage& message, bool deassign = false);
 
 class MsiIrqfd {
 public:

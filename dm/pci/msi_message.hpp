@@ -9,6 +9,8 @@ namespace acrn::dm {
 struct MsiMessage {
     std::uint64_t address = 0;
     std::uint32_t data = 0;
+
+    friend bool operator==(const MsiMessage&, const MsiMessage&) = default;
 };
 
 // A message that a capability releases: for vector `vector` of the function.

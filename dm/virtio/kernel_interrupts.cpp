@@ -8,6 +8,7 @@
 
 #include "common/log.hpp"
 #include "dm/io/fast_paths.hpp"
+#include "dm/irq/msi_irqfd.hpp"
 
 namespace acrn::dm {
 
@@ -77,7 +78,7 @@ void KernelInterrupts::route_locked(unsigned index) {
     Queue& queue = queues_[index];
     const std::optional<MsiMessage> wanted =
         direct_ != nullptr && !direct_refused_ ? route_(index) : std::optional<MsiMessage>{};
-    if (wanted && queue.bound && wanted->address == queue.bound->address && wanted->data == queue.bound->data) {
+    if (wanted && wanted == queue.bound) {
         return;
     }
     // Calls the kernel makes while neither way is open stay in the eventfd's
@@ -129,11 +130,7 @@ void KernelInterrupts::unwatch_locked(Queue& queue) {
 }
 
 bool KernelInterrupts::bind_locked(Queue& queue, const MsiMessage& message) {
-    acrn_irqfd request{};
-    request.fd = queue.call->fd();
-    request.msi.msi_addr = message.address;
-    request.msi.msi_data = message.data;
-    if (const int rc = direct_->irqfd(request); rc < 0) {
+    if (const int rc = direct_->irqfd(msi_irqfd_request(queue.call->fd(), message)); rc < 0) {
         direct_refused_ = true;
         log_info("{}: no irqfd for the kernel's interrupts ({}); acrn-dm passes them on", name_, std::strerror(-rc));
         return false;
@@ -146,12 +143,7 @@ void KernelInterrupts::unbind_locked(Queue& queue) {
     if (!queue.bound) {
         return;
     }
-    acrn_irqfd request{};
-    request.fd = queue.call->fd();
-    request.flags = ACRN_IRQFD_FLAG_DEASSIGN;
-    request.msi.msi_addr = queue.bound->address;
-    request.msi.msi_data = queue.bound->data;
-    (void)direct_->irqfd(request);
+    (void)direct_->irqfd(msi_irqfd_request(queue.call->fd(), *queue.bound, true));
     queue.bound.reset();
 }
 
