@@ -18,6 +18,7 @@
 #include "dm/machine/firmware_tables.hpp"
 #include "dm/machine/machine.hpp"
 #include "dm/machine/machine_builder.hpp"
+#include "dm/stats/vm_statistics.hpp"
 #include "relay/hsm.hpp"
 
 namespace acrn::dm {
@@ -71,7 +72,12 @@ void VmSession::end_with(Outcome outcome, const std::string& reason) {
 // presses the ACPI power button so that the guest shuts down cleanly, and a
 // second SIGTERM, or a guest that is not off within the grace period, stops
 // the VM hard. A guest that never enabled ACPI cannot see the button.
+// SIGUSR1 logs the VM's statistics, which leaves it running.
 void VmSession::on_signal(int signal) {
+    if (signal == SIGUSR1) {
+        log_statistics();
+        return;
+    }
     if (signal != SIGTERM) {
         request_power_off(0, std::string("signal ") + ::strsignal(signal));
         return;
@@ -118,6 +124,7 @@ VmSession::Outcome VmSession::run() {
     machine_->start_devices();
 
     boost::asio::signal_set signals(loop_, SIGINT, SIGHUP, SIGTERM);
+    signals.add(SIGUSR1);
     std::function<void(const boost::system::error_code&, int)> on_signal_set =
         [this, &signals, &on_signal_set](const boost::system::error_code& error, int signal) {
             if (!error) {
@@ -129,6 +136,7 @@ VmSession::Outcome VmSession::run() {
     auto keep_running = boost::asio::make_work_guard(loop_);
     loop_.restart();  // the loop ran (and was stopped) before a guest reset
     check(hsm_.start_vm(), "cannot start the VM");
+    started_ = std::chrono::steady_clock::now();
     log_info("VM '{}' started: {} MiB, {} vCPU(s), {} I/O completion", options_.vm_name, options_.memory_bytes >> 20,
              vcpu_count_, options_.ioreq_polling ? "polling" : "notification");
     run_event_loop(loop_, fail);
@@ -254,6 +262,21 @@ void VmSession::start_storm_monitor() {
     storm_monitor_->start();
 }
 
+void VmSession::log_statistics() const {
+    if (!machine_ || started_ == std::chrono::steady_clock::time_point{}) {
+        return;
+    }
+    VmStatistics statistics =
+        collect_statistics(StatisticsSources{hsm_, machine_->buses().requests, machine_->interrupts()});
+    statistics.vm_name = options_.vm_name;
+    statistics.uptime = std::chrono::steady_clock::now() - started_;
+    statistics.polling = options_.ioreq_polling;
+    statistics.requests_served = ioreq_loop_ ? ioreq_loop_->requests_served() : 0;
+    for (const std::string& line : format_statistics(statistics)) {
+        log_notice("stats: {}", line);
+    }
+}
+
 void VmSession::stop_vm() {
     // First, while the VM still takes interrupts: what a throttled source holds is delivered.
     storm_monitor_.reset();
@@ -266,6 +289,11 @@ void VmSession::stop_vm() {
     }
     if (ioreq_loop_) {
         ioreq_loop_->stop();
+    }
+    try {
+        log_statistics();  // while the hypervisor side still has the VM
+    } catch (const std::exception& error) {
+        log_warning("cannot log the VM's statistics: {}", error.what());
     }
     if (const int rc = hsm_.destroy_vm(); rc < 0) {
         log_warning("destroying the VM failed: {}", std::strerror(-rc));

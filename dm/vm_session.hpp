@@ -7,6 +7,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -62,6 +63,8 @@ private:
     void stop_vm();
     void end_with(Outcome outcome, const std::string& reason);
     void on_signal(int signal);
+    // The VM's counts, one log line each (SIGUSR1, and as the VM stops).
+    void log_statistics() const;
 
     const DmOptions options_;
     Hsm& hsm_;
@@ -77,6 +80,7 @@ private:
     std::unique_ptr<StormMonitor> storm_monitor_;  // --intr_monitor; before the machine whose sources it throttles
     std::uint32_t vcpu_count_ = 1;
     bool vm_created_ = false;
+    std::chrono::steady_clock::time_point started_{};  // set once the VM runs
 
     std::mutex power_mutex_;
     std::optional<Outcome> outcome_;  // the first power-off or reset request decides

@@ -119,6 +119,15 @@ long Hypervisor::add_irqfd(std::uint16_t vmid, const IrqfdRequest& request) noex
     }
 }
 
+long Hypervisor::vm_stats(std::uint16_t vmid, HypervisorStats& stats) noexcept {
+    const std::shared_ptr<Vm> vm = find_vm(vmid);
+    if (!vm) {
+        return -EINVAL;
+    }
+    stats = vm->stats();
+    return 0;
+}
+
 long Hypervisor::remove_irqfd(std::uint16_t vmid, int irqfd_id) noexcept {
     try {
         const std::shared_ptr<Vm> vm = find_vm(vmid);

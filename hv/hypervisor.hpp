@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "abi/acrn/abi.h"
+#include "common/hypervisor_stats.hpp"
 
 namespace acrn::hv {
 
@@ -36,6 +37,9 @@ public:
     // returns an irqfd id (> 0) or -errno; remove_irqfd 0 or -errno.
     [[nodiscard]] long add_irqfd(std::uint16_t vmid, const IrqfdRequest& request) noexcept;
     [[nodiscard]] long remove_irqfd(std::uint16_t vmid, int irqfd_id) noexcept;
+    // Hosted-mode extension: the VM's exit counts and ioreq round trips
+    // (common/hypervisor_stats.hpp); 0 or -EINVAL for no such VM.
+    [[nodiscard]] long vm_stats(std::uint16_t vmid, HypervisorStats& stats) noexcept;
 
     // Hosted mode's in-process HC_NOTIFY_REQUEST_FINISH: bound to one VM,
     // so completing a request skips the hypercall dispatch and the VM

@@ -55,6 +55,7 @@ SubmitOutcome IoreqChannel::submit(std::uint32_t vcpu, acrn_io_request& request)
         slot.set_polling(true);
     }
     // PENDING is the last write before the upcall: it publishes the payload.
+    const auto sent = std::chrono::steady_clock::now();
     if (!slot.publish_pending()) {
         return SubmitOutcome::rejected;
     }
@@ -68,8 +69,10 @@ SubmitOutcome IoreqChannel::submit(std::uint32_t vcpu, acrn_io_request& request)
         throw;
     }
 
-    const bool completed = wait_for_completion(vcpu, slot_request);
+    const Answer answer = wait_for_completion(vcpu, slot_request);
+    const bool completed = answer != Answer::aborted;
     if (completed) {
+        (answer == Answer::polled ? polled_ : notified_).record(std::chrono::steady_clock::now() - sent);
         std::memcpy(&request.reqs, &slot_request.reqs, sizeof(request.reqs));
     }
     if (!slot.release()) {
@@ -78,15 +81,16 @@ SubmitOutcome IoreqChannel::submit(std::uint32_t vcpu, acrn_io_request& request)
     return completed ? SubmitOutcome::completed : SubmitOutcome::aborted;
 }
 
-bool IoreqChannel::wait_for_completion(std::uint32_t vcpu, acrn_io_request& slot_request) noexcept {
+IoreqChannel::Answer IoreqChannel::wait_for_completion(std::uint32_t vcpu, acrn_io_request& slot_request) noexcept {
     IoreqSlot slot(slot_request);
+    const auto after_sleep = [](bool completed) { return completed ? Answer::notified : Answer::aborted; };
     if (mode_ == CompletionMode::notification) {
-        return sleep_for_completion(slot);
+        return after_sleep(sleep_for_completion(slot));
     }
     PollWindow& window = windows_[vcpu];
     const auto start = std::chrono::steady_clock::now();
     if (window.current() > std::chrono::nanoseconds::zero() && spin_for_completion(slot, window.current())) {
-        return !aborting_.load(std::memory_order_acquire);
+        return aborting_.load(std::memory_order_acquire) ? Answer::aborted : Answer::polled;
     }
     // Past the window: ask for the notification, then look once more
     // before sleeping (the fence pairs with the Service OS's after COMPLETE).
@@ -94,7 +98,7 @@ bool IoreqChannel::wait_for_completion(std::uint32_t vcpu, acrn_io_request& slot
     std::atomic_thread_fence(std::memory_order_seq_cst);
     const bool completed = sleep_for_completion(slot);
     window.answered_after_sleep(std::chrono::steady_clock::now() - start);
-    return completed;
+    return after_sleep(completed);
 }
 
 // True once the wait is over (COMPLETE or aborting), false at the window's end.

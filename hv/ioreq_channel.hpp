@@ -18,6 +18,8 @@
 #include <memory>
 
 #include "abi/acrn/abi.h"
+#include "common/hypervisor_stats.hpp"
+#include "common/latency_histogram.hpp"
 #include "hv/poll_window.hpp"
 
 namespace acrn {
@@ -62,6 +64,12 @@ public:
     // Returns -EINVAL for a bad vCPU id or a missing buffer, as ACRN does.
     [[nodiscard]] int notify_finish(std::uint32_t vcpu) noexcept;
 
+    // The round trips so far, by how the answer was found (any thread).
+    void read_round_trips(HypervisorStats& stats) const noexcept {
+        stats.ioreq_polled = polled_.snapshot();
+        stats.ioreq_notified = notified_.snapshot();
+    }
+
     // Ends every wait in progress with `aborted` until resume_after_abort().
     void abort_waits() noexcept;
     void resume_after_abort() noexcept;
@@ -69,7 +77,8 @@ public:
     void free_all_slots() noexcept;
 
 private:
-    [[nodiscard]] bool wait_for_completion(std::uint32_t vcpu, acrn_io_request& slot_request) noexcept;
+    enum class Answer { polled, notified, aborted };
+    [[nodiscard]] Answer wait_for_completion(std::uint32_t vcpu, acrn_io_request& slot_request) noexcept;
     [[nodiscard]] bool spin_for_completion(const IoreqSlot& slot, std::chrono::nanoseconds window) const noexcept;
     [[nodiscard]] bool sleep_for_completion(IoreqSlot& slot) const noexcept;
 
@@ -80,6 +89,8 @@ private:
     std::atomic<bool> aborting_{false};
     // Per vCPU, each touched only by its own thread.
     std::unique_ptr<PollWindow[]> windows_;
+    LatencyHistogram polled_;
+    LatencyHistogram notified_;
 };
 
 }  // namespace acrn::hv

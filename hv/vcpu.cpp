@@ -178,29 +178,38 @@ void Vcpu::run_until_leave() {
 Vcpu::AfterExit Vcpu::handle_exit() {
     switch (run_->exit_reason) {
         case KVM_EXIT_IO:
+            count_exit(VcpuExit::port_io);
             handle_port_io();
             return AfterExit::resume;
         case KVM_EXIT_MMIO:
+            count_exit(VcpuExit::mmio);
             handle_mmio();
             return AfterExit::resume;
         case KVM_EXIT_INTR:
+            count_exit(VcpuExit::interrupted);
             return AfterExit::resume;
         case KVM_EXIT_HLT:
             // With the in-kernel irqchip KVM keeps HLT to itself; seeing one
             // means the guest halted for good.
+            count_exit(VcpuExit::hlt);
             return power_off_after("guest halted with no interrupt controller to wake it");
         case KVM_EXIT_SHUTDOWN:
+            count_exit(VcpuExit::shutdown);
             return power_off_after("triple fault");
         case KVM_EXIT_SYSTEM_EVENT:
+            count_exit(VcpuExit::system_event);
             return power_off_after("system event from the guest");
         case KVM_EXIT_FAIL_ENTRY:
+            count_exit(VcpuExit::failed_entry);
             log_error("vCPU {}: VM entry failed, hardware reason {:#x}", id_,
                       static_cast<unsigned long long>(run_->fail_entry.hardware_entry_failure_reason));
             return power_off_after("VM entry failure");
         case KVM_EXIT_INTERNAL_ERROR:
+            count_exit(VcpuExit::internal_error);
             log_error("vCPU {}: KVM internal error, suberror {}", id_, run_->internal.suberror);
             return power_off_after("KVM internal error");
         default:
+            count_exit(VcpuExit::other);
             log_error("vCPU {}: unexpected KVM exit reason {}", id_, run_->exit_reason);
             return power_off_after("unexpected exit");
     }

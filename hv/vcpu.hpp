@@ -5,6 +5,8 @@
 
 #include <linux/kvm.h>
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -12,6 +14,7 @@
 #include <thread>
 
 #include "abi/acrn/abi.h"
+#include "common/hypervisor_stats.hpp"
 #include "common/mapping.hpp"
 #include "common/unique_fd.hpp"
 
@@ -25,8 +28,15 @@ class PciConfigAddress;
 // Told when a vCPU thread's own code failed (UpcallSink::on_vm_fatal).
 using VcpuFatalReport = std::function<void(std::uint32_t vcpu, const std::string& reason)>;
 
+// One vCPU's exits by reason, written by its thread only. The VM keeps
+// them, so they outlive the vCPU's thread across a reset.
+struct alignas(64) VcpuExitCounts {
+    std::array<std::atomic<std::uint64_t>, kVcpuExitKinds> by_reason{};
+};
+
 struct VcpuServices {
     VmRunControl& run_control;
+    VcpuExitCounts& exits;
     IoreqChannel& ioreq;
     PciConfigAddress& pci_address;
     const VcpuFatalReport& report_fatal;
@@ -60,6 +70,9 @@ private:
     void handle_mmio();
     std::uint64_t port_access(std::uint16_t port, std::uint32_t size, bool write, std::uint64_t value);
     AfterExit power_off_after(const char* reason);
+    void count_exit(VcpuExit exit) noexcept {
+        services_.exits.by_reason[static_cast<std::size_t>(exit)].fetch_add(1, std::memory_order_relaxed);
+    }
 
     const std::uint32_t id_;
     VcpuServices services_;

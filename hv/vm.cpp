@@ -27,7 +27,8 @@ Vm::Vm(const VmConfig& config, const KvmSystem& kvm, IoreqChannel::Upcall upcall
     : config_(config),
       kvm_(kvm),
       report_fatal_(std::move(report_fatal)),
-      ioreq_(config.completion, config.vcpu_count, std::move(upcall), config.max_spin) {
+      ioreq_(config.completion, config.vcpu_count, std::move(upcall), config.max_spin),
+      exit_counts_(std::make_unique<VcpuExitCounts[]>(config.vcpu_count)) {
     create_kvm_vm();
 }
 
@@ -57,10 +58,10 @@ void Vm::create_kvm_vm() {
             throw_errno("KVM_SET_USER_MEMORY_REGION", -rc);
         }
     }
-    const VcpuServices services{run_control_, ioreq_, pci_address_, report_fatal_};
     build_all_or_leave(run_control_, vcpus_, config_.vcpu_count, [&](std::uint32_t id) {
         const std::optional<int> host_cpu =
             id < config_.host_cpus.size() ? std::optional<int>(config_.host_cpus[id]) : std::nullopt;
+        const VcpuServices services{run_control_, exit_counts_[id], ioreq_, pci_address_, report_fatal_};
         return std::make_unique<Vcpu>(id, vm_fd_.get(), kvm_, services, host_cpu);
     });
     run_control_.wait_parked(config_.vcpu_count);
@@ -106,6 +107,17 @@ void Vm::stop_vcpus() {
     ioreq_.abort_waits();
     run_control_.set(VmRunControl::Command::leave);
     vcpus_.clear();  // each destructor kicks and joins its thread
+}
+
+HypervisorStats Vm::stats() const noexcept {
+    HypervisorStats stats;
+    for (std::uint32_t vcpu = 0; vcpu < config_.vcpu_count; ++vcpu) {
+        for (std::size_t kind = 0; kind < kVcpuExitKinds; ++kind) {
+            stats.exits[kind] += exit_counts_[vcpu].by_reason[kind].load(std::memory_order_relaxed);
+        }
+    }
+    ioreq_.read_round_trips(stats);
+    return stats;
 }
 
 Vm::State Vm::state() const {

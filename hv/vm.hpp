@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "abi/acrn/abi.h"
+#include "common/hypervisor_stats.hpp"
 #include "common/unique_fd.hpp"
 #include "hv/ioreq_channel.hpp"
 #include "hv/irqfd.hpp"
@@ -23,6 +24,7 @@ namespace acrn::hv {
 
 class KvmSystem;
 class Vcpu;
+struct VcpuExitCounts;
 
 struct VmConfig {
     std::uint16_t id = 0;
@@ -53,6 +55,8 @@ public:
     [[nodiscard]] std::uint16_t id() const noexcept { return config_.id; }
     [[nodiscard]] std::uint16_t vcpu_count() const noexcept { return config_.vcpu_count; }
     [[nodiscard]] State state() const;
+    // Exits and round trips since the VM was created (any thread).
+    [[nodiscard]] HypervisorStats stats() const noexcept;
 
     int set_ioreq_buffer(acrn_io_request_buffer* buffer);
     int start();
@@ -90,6 +94,7 @@ private:
     IoreqChannel ioreq_;
     PciConfigAddress pci_address_;
     VmRunControl run_control_;
+    const std::unique_ptr<VcpuExitCounts[]> exit_counts_;  // by vCPU id; outlive the vCPUs across a reset
 
     mutable std::mutex mutex_;  // guards everything below
     State state_ = State::created;

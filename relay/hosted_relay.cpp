@@ -61,6 +61,7 @@ public:
     int irqfd(const acrn_irqfd& request) override;
     int intx_irqfd(const IntxIrqfd& request) override;
     int set_attach_poll(std::chrono::nanoseconds window) override;
+    int hypervisor_stats(HypervisorStats& stats) const override;
     std::optional<std::string> fatal_error() const override {
         return dispatcher_ ? dispatcher_->fatal_error() : std::nullopt;
     }
@@ -118,6 +119,7 @@ public:
         return hypervisor_.add_irqfd(vmid, request);
     }
     long remove_irqfd(std::uint16_t vmid, int id) { return hypervisor_.remove_irqfd(vmid, id); }
+    long vm_stats(std::uint16_t vmid, HypervisorStats& stats) { return hypervisor_.vm_stats(vmid, stats); }
     void add_dispatcher(std::uint16_t vmid, std::shared_ptr<IoreqDispatcher> dispatcher) {
         std::unique_lock lock(dispatchers_mutex_);
         dispatchers_[vmid] = std::move(dispatcher);
@@ -347,6 +349,10 @@ int HostedVm::set_attach_poll(std::chrono::nanoseconds window) {
     }
     dispatcher_->set_attach_poll(window);
     return 0;
+}
+
+int HostedVm::hypervisor_stats(HypervisorStats& stats) const {
+    return dispatcher_ ? static_cast<int>(relay_->vm_stats(vmid_, stats)) : -EINVAL;
 }
 
 int HostedVm::intx_irqfd(const IntxIrqfd& request) {

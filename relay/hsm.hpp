@@ -11,6 +11,7 @@
 #include <string>
 
 #include "abi/acrn/abi.h"
+#include "common/hypervisor_stats.hpp"
 
 namespace acrn {
 
@@ -61,6 +62,10 @@ public:
     // it sleeps (nanoseconds::max(): it never sleeps). Set before the
     // ioreq thread first attaches.
     [[nodiscard]] virtual int set_attach_poll(std::chrono::nanoseconds /*window*/) { return -ENOTTY; }
+
+    // Extension: the hypervisor side's counts for this VM (vCPU exits by
+    // reason, ioreq round trips), read on demand.
+    [[nodiscard]] virtual int hypervisor_stats(HypervisorStats& /*stats*/) const { return -ENOTTY; }
 
     // Extension (no ioctl in <linux/acrn.h>): set once the hypervisor side
     // stopped the VM because its own code failed, with the reason. hv still

@@ -32,7 +32,8 @@ std::optional<BusError> AddressBus::add(std::uint64_t base, std::uint64_t length
             return BusError::overlaps;
         }
     }
-    ranges_.emplace(base, Range{length, std::move(device), std::move(owner)});
+    std::atomic<std::uint64_t>* requests = counting_ ? &(counting_->counts.of(owner).*counting_->counter) : nullptr;
+    ranges_.emplace(base, Range{length, std::move(device), std::move(owner), requests});
     return std::nullopt;
 }
 
@@ -62,7 +63,7 @@ std::optional<AddressBus::Resolved> AddressBus::resolve(std::uint64_t address, s
     if (!device) {
         return std::nullopt;
     }
-    return Resolved{std::move(device), base};
+    return Resolved{std::move(device), base, range.requests};
 }
 
 }  // namespace acrn::dm

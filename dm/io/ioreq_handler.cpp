@@ -35,6 +35,7 @@ IoreqResult serve_address(Request& io, AddressBus& bus, std::uint32_t vcpu, std:
     const auto size = static_cast<std::uint32_t>(io.size);
     auto resolved = bus.resolve(io.address, size);
     if (!resolved) {
+        bus.count_unclaimed();
         if (log_enabled(LogLevel::debug) && unclaimed_limit().allow()) {
             log_debug("{}: unclaimed {} at {:#x}, size {}", bus.name(), write ? "write" : "read", io.address, size);
         }
@@ -42,6 +43,9 @@ IoreqResult serve_address(Request& io, AddressBus& bus, std::uint32_t vcpu, std:
             io.value = static_cast<decltype(io.value)>(all_ones(size));
         }
         return IoreqResult::unclaimed;
+    }
+    if (resolved->requests != nullptr) {
+        resolved->requests->fetch_add(1, std::memory_order_relaxed);
     }
     const IoAccess access{io.address, io.address - resolved->base, size, vcpu};
     if (write) {

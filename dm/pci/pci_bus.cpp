@@ -8,18 +8,29 @@ bool PciBus::add(PciAddress address, std::shared_ptr<PciDevice> device) {
     if (address.slot >= 32 || address.func >= 8 || !device) {
         return false;
     }
+    std::atomic<std::uint64_t>* requests = counts_ ? &counts_->of(device->name()).pci_config : nullptr;
     std::unique_lock lock(mutex_);
-    return functions_.emplace(address.bdf(), std::move(device)).second;
+    return functions_.emplace(address.bdf(), Function{std::move(device), requests}).second;
 }
 
 std::shared_ptr<PciDevice> PciBus::find(PciAddress address) const {
     std::shared_lock lock(mutex_);
     auto found = functions_.find(address.bdf());
-    return found == functions_.end() ? nullptr : found->second;
+    return found == functions_.end() ? nullptr : found->second.device;
+}
+
+std::shared_ptr<PciDevice> PciBus::counted(PciAddress address) const {
+    std::shared_lock lock(mutex_);
+    auto found = functions_.find(address.bdf());
+    std::atomic<std::uint64_t>* requests = found == functions_.end() ? unclaimed_ : found->second.requests;
+    if (requests != nullptr) {
+        requests->fetch_add(1, std::memory_order_relaxed);
+    }
+    return found == functions_.end() ? nullptr : found->second.device;
 }
 
 std::uint32_t PciBus::config_read(PciAddress address, std::uint32_t reg, std::uint32_t size) const {
-    auto device = find(address);
+    auto device = counted(address);
     if (!device) {
         return static_cast<std::uint32_t>(all_ones(size == 0 || size > 4 ? 4 : size));
     }
@@ -27,7 +38,7 @@ std::uint32_t PciBus::config_read(PciAddress address, std::uint32_t reg, std::ui
 }
 
 void PciBus::config_write(PciAddress address, std::uint32_t reg, std::uint32_t size, std::uint32_t value) const {
-    auto device = find(address);
+    auto device = counted(address);
     if (!device) {
         return;
     }
@@ -49,8 +60,8 @@ std::vector<std::shared_ptr<PciDevice>> PciBus::devices() const {
     std::shared_lock lock(mutex_);
     std::vector<std::shared_ptr<PciDevice>> result;
     result.reserve(functions_.size());
-    for (const auto& [bdf, device] : functions_) {
-        result.push_back(device);
+    for (const auto& [bdf, function] : functions_) {
+        result.push_back(function.device);
     }
     return result;
 }

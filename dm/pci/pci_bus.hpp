@@ -1,5 +1,7 @@
 // PCI configuration space by bus/device/function: where the ioreq loop
-// sends PCICFG requests. Absent functions read as all ones.
+// sends PCICFG requests. Absent functions read as all ones. With
+// RequestCounts, each access counts under its function's name (or as
+// unclaimed).
 #pragma once
 
 #include <cstdint>
@@ -9,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "dm/io/request_counts.hpp"
 #include "dm/pci/pci_device.hpp"
 
 namespace acrn::dm {
@@ -30,6 +33,9 @@ struct PciAddress {
 
 class PciBus {
 public:
+    explicit PciBus(RequestCounts* counts = nullptr)
+        : counts_(counts), unclaimed_(counts ? &counts->of(RequestCounts::kUnclaimed).pci_config : nullptr) {}
+
     // False if the address is taken or out of range.
     [[nodiscard]] bool add(PciAddress address, std::shared_ptr<PciDevice> device);
     [[nodiscard]] std::shared_ptr<PciDevice> find(PciAddress address) const;
@@ -39,8 +45,17 @@ public:
     void config_write(PciAddress address, std::uint32_t reg, std::uint32_t size, std::uint32_t value) const;
 
 private:
+    struct Function {
+        std::shared_ptr<PciDevice> device;
+        std::atomic<std::uint64_t>* requests;
+    };
+    // The function at `address` (null device if none), its access counted.
+    [[nodiscard]] std::shared_ptr<PciDevice> counted(PciAddress address) const;
+
+    RequestCounts* const counts_;
+    std::atomic<std::uint64_t>* const unclaimed_;
     mutable std::shared_mutex mutex_;
-    std::map<std::uint16_t, std::shared_ptr<PciDevice>> functions_;  // by BDF
+    std::map<std::uint16_t, Function> functions_;  // by BDF
 };
 
 }  // namespace acrn::dm

@@ -91,14 +91,35 @@ case_exit_status() {
     expect exit_status 11 "RESULT PASS"
 }
 
+# The statistics acrn-dm logs as the VM stops: vCPU exits by reason, the
+# round trips of the requests, the requests each device got.
+# expect_stats NAME PATTERN...: every (extended) pattern on acrn-dm's stderr.
+expect_stats() {
+    local name=$1 pattern
+    shift
+    for pattern in "$@"; do
+        if ! grep -qE -- "stats: $pattern" "$WORK/$name.err"; then
+            result "${name}_stats" 0 "acrn-dm's statistics lack '$pattern': $(grep 'stats:' "$WORK/$name.err" | tr '\n' '|')"
+            return
+        fi
+    done
+    result "${name}_stats" 1 ""
+}
+
 case_iorw_notification() {
     run_dm iorw_notification 120 "${BASE[@]}" -s 3,testdev -E "$G/iorw.elf" vm-iorw
     expect iorw_notification 1 "RESULT PASS"
+    expect_stats iorw_notification "statistics of VM 'vm-iorw' after .* \(notification I/O completion" \
+        "vCPU exits: io [1-9][0-9]*, mmio [1-9]" "ioreq round trips \(notified\): [1-9][0-9]*, min .*, median .*, p99" \
+        "requests to testdev: PIO [1-9][0-9]*, MMIO [1-9][0-9]*, PCI config [1-9]" "requests to com1: PIO [1-9]"
 }
 
 case_iorw_polling() {
     run_dm iorw_polling 120 "${BASE[@]}" -s 3,testdev --ioreq_polling -E "$G/iorw.elf" vm-iorw-poll
     expect iorw_polling 1 "RESULT PASS"
+    # (With one host CPU the vCPU does not spin: its answers come after a sleep.)
+    expect_stats iorw_polling "statistics of VM .* \(polling I/O completion" "ioreq round trips answered while the vCPU polled: " \
+        "ioreq round trips answered after the vCPU slept: " "requests to testdev: PIO [1-9]"
 }
 
 # Two VMs at once on the same host, one polling, one in notification mode:
@@ -190,6 +211,15 @@ case_sigterm_stops() {
     while ! grep -q spinning "$WORK/$name.out" 2>/dev/null && [ $waited -lt 300 ]; do
         sleep 0.1; waited=$((waited + 1))
     done
+    # SIGUSR1 logs the statistics and leaves the VM running.
+    kill -USR1 $pid
+    waited=0
+    while ! grep -q "stats: statistics of VM 'vm-spin'" "$WORK/$name.err" 2>/dev/null && [ $waited -lt 100 ]; do
+        sleep 0.1; waited=$((waited + 1))
+    done
+    local after_usr1=running
+    sleep 0.5
+    kill -0 $pid 2>/dev/null || after_usr1="not running"
     kill -TERM $pid
     local start=$SECONDS
     wait $pid
@@ -198,6 +228,11 @@ case_sigterm_stops() {
         result $name 1 ""
     else
         result $name 0 "exit status $rc after $((SECONDS - start)) s (want 0 within 10 s)"
+    fi
+    if [ "$after_usr1" != running ] || [ "$(grep -c "stats: statistics of VM 'vm-spin'" "$WORK/$name.err")" != 2 ]; then
+        result ${name}_sigusr1 0 "acrn-dm was $after_usr1 after SIGUSR1, and logged its statistics $(grep -c "stats: statistics" "$WORK/$name.err") times (want 2: SIGUSR1, exit)"
+    else
+        result ${name}_sigusr1 1 ""
     fi
 }
 

@@ -38,8 +38,16 @@ public:
     int ioeventfd(const acrn_ioeventfd&) override { return -ENOTTY; }
     int irqfd(const acrn_irqfd&) override { return -ENOTTY; }
     std::optional<std::string> fatal_error() const override { return dispatcher_.fatal_error(); }
+    int hypervisor_stats(HypervisorStats& out) const override {
+        if (!stats) {
+            return -ENOTTY;
+        }
+        out = *stats;
+        return 0;
+    }
 
     int attach_error = 0;  // a test sets it to make ATTACH fail
+    std::optional<HypervisorStats> stats;  // what hypervisor_stats() answers, if set
 
 private:
     relay::IoreqDispatcher& dispatcher_;

@@ -113,6 +113,9 @@ TEST(IoreqChannelTest, AbortEndsAWaitThatWillNeverBeAnswered) {
     vcpu.join();
     EXPECT_EQ(outcome, hv::SubmitOutcome::aborted);
     EXPECT_EQ(IoreqSlot(memory.page->req_slot[0]).state(), IoreqState::free);
+    HypervisorStats stats;
+    channel.read_round_trips(stats);
+    EXPECT_EQ(stats.ioreq_notified.count() + stats.ioreq_polled.count(), 0u) << "an aborted request has no round trip";
 }
 
 TEST(IoreqChannelTest, RejectsWithoutBufferOrWithBadVcpu) {
@@ -139,6 +142,10 @@ TEST(IoreqChannelTest, PollingFlagIsSetForPollingVms) {
     channel.attach_buffer(memory.page);
     acrn_io_request request{};
     EXPECT_EQ(channel.submit(0, request), hv::SubmitOutcome::completed);
+    HypervisorStats stats;
+    channel.read_round_trips(stats);
+    EXPECT_EQ(stats.ioreq_polled.count(), 1u) << "answered before the vCPU could sleep";
+    EXPECT_EQ(stats.ioreq_notified.count(), 0u);
 }
 
 // A polling vCPU whose answer is late stops spinning: it clears the
@@ -167,6 +174,11 @@ TEST(IoreqChannelTest, APollingVcpuPastItsWindowAsksForTheNotification) {
     vcpu.join();
     EXPECT_EQ(outcome, hv::SubmitOutcome::completed);
     EXPECT_EQ(channel.spin_window(0), std::chrono::nanoseconds::zero()) << "a wait that long: spinning was wasted";
+    HypervisorStats stats;
+    channel.read_round_trips(stats);
+    EXPECT_EQ(stats.ioreq_polled.count(), 0u);
+    ASSERT_EQ(stats.ioreq_notified.count(), 1u);
+    EXPECT_GE(stats.ioreq_notified.min_ns, 5'000'000u) << "the answer came after a 5 ms sleep";
 }
 
 TEST(PollWindowTest, AdaptsAsHaltPollingDoes) {
