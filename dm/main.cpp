@@ -4,11 +4,14 @@
 #include <boost/asio/io_context.hpp>
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <variant>
 
 #include "common/log.hpp"
 #include "dm/cli/options.hpp"
 #include "dm/logging.hpp"
+#include "dm/monitor/command_monitor.hpp"
+#include "dm/monitor/running_vm.hpp"
 #include "dm/serial_consoles.hpp"
 #include "dm/vm_session.hpp"
 #include "relay/hosted_relay.hpp"
@@ -39,6 +42,11 @@ int main(int argc, char** argv) {
                 running->request_power_off(0, "Ctrl-A x on the console");
             }
         });
+        RunningVm monitor_target;
+        std::optional<CommandMonitor> monitor;  // kept across guest resets, as the consoles are
+        if (options.cmd_monitor) {
+            monitor.emplace(loop, *options.cmd_monitor, monitor_target);
+        }
         // A guest reset ends one session; the VM is built again from the
         // same options and boots in this process, as ACRN's device model does.
         for (unsigned boot = 1;; ++boot) {
@@ -46,7 +54,9 @@ int main(int argc, char** argv) {
             {
                 VmSession session(options, *hsm, loop, consoles);
                 running = &session;
+                monitor_target.set(&session, boot);
                 outcome = session.run();
+                monitor_target.set(nullptr, boot);
                 running = nullptr;
             }
             if (!outcome.reset) {

@@ -4,6 +4,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <cstdlib>
 #include <cstring>
+#include <unistd.h>
 #include <map>
 
 #include "common/log.hpp"
@@ -18,6 +19,7 @@
 #include "dm/machine/firmware_tables.hpp"
 #include "dm/machine/machine.hpp"
 #include "dm/machine/machine_builder.hpp"
+#include "dm/monitor/monitor_protocol.hpp"
 #include "dm/stats/vm_statistics.hpp"
 #include "relay/hsm.hpp"
 
@@ -86,20 +88,67 @@ void VmSession::on_signal(int signal) {
         request_power_off(0, "second SIGTERM: stopping the VM hard");
         return;
     }
+    if (!press_power_button(kShutdownGracePeriod, "SIGTERM")) {
+        request_power_off(0, "SIGTERM, and the guest has not enabled ACPI to see a power button: stopping the VM");
+    }
+}
+
+bool VmSession::press_power_button(std::chrono::seconds grace, const std::string& reason) {
     AcpiPm* button = machine_ ? machine_->power_button() : nullptr;
     if (button == nullptr || !button->press_power_button()) {
-        request_power_off(0, "SIGTERM, and the guest has not enabled ACPI to see a power button: stopping the VM");
-        return;
+        return false;
     }
-    log_notice("SIGTERM: pressed the ACPI power button; the VM stops hard after {} s or on a second SIGTERM",
-               kShutdownGracePeriod.count());
-    shutdown_deadline_ = std::make_unique<boost::asio::steady_timer>(loop_, kShutdownGracePeriod);
-    shutdown_deadline_->async_wait([this](const boost::system::error_code& error) {
+    log_notice("{}: pressed the ACPI power button; the VM stops hard after {} s{}", reason, grace.count(),
+               reason == "SIGTERM" ? " or on a second SIGTERM" : "");
+    shutdown_deadline_ = std::make_unique<boost::asio::steady_timer>(loop_, grace);
+    shutdown_deadline_->async_wait([this, grace](const boost::system::error_code& error) {
         if (!error) {
-            request_power_off(0, "the guest did not shut down within " + std::to_string(kShutdownGracePeriod.count()) +
+            request_power_off(0, "the guest did not shut down within " + std::to_string(grace.count()) +
                                      " s of the power button: stopping the VM hard");
         }
     });
+    return true;
+}
+
+void VmSession::pause() {
+    if (paused_) {
+        throw MonitorError("the VM is paused already");
+    }
+    if (const int rc = hsm_.pause_vm(); rc < 0) {
+        throw MonitorError(std::string("pausing the VM failed: ") + std::strerror(-rc));
+    }
+    paused_ = true;
+    log_notice("VM '{}' paused by the command monitor", options_.vm_name);
+}
+
+void VmSession::resume() {
+    if (!paused_) {
+        throw MonitorError("the VM is not paused");
+    }
+    if (const int rc = hsm_.start_vm(); rc < 0) {
+        throw MonitorError(std::string("resuming the VM failed: ") + std::strerror(-rc));
+    }
+    paused_ = false;
+    log_notice("VM '{}' resumed by the command monitor", options_.vm_name);
+}
+
+nlohmann::json VmSession::describe() const {
+    nlohmann::json devices = nlohmann::json::array();
+    for (const PciSlotSpec& slot : options_.pci_slots) {
+        devices.push_back({{"slot", std::to_string(slot.bus) + ":" + std::to_string(slot.slot) + "." +
+                                        std::to_string(slot.func)},
+                           {"emulation", slot.emulation},
+                           {"config", slot.config}});
+    }
+    const bool running = started_ != std::chrono::steady_clock::time_point{};
+    return {{"name", options_.vm_name},
+            {"state", paused_ ? "paused" : running ? "running" : "starting"},
+            {"uptime_ns", running ? (std::chrono::steady_clock::now() - started_).count() : 0},
+            {"vcpus", vcpu_count_},
+            {"memory_mib", options_.memory_bytes >> 20},
+            {"completion", options_.ioreq_polling ? "polling" : "notification"},
+            {"pid", ::getpid()},
+            {"devices", std::move(devices)}};
 }
 
 VmSession::Outcome VmSession::run() {
@@ -262,17 +311,26 @@ void VmSession::start_storm_monitor() {
     storm_monitor_->start();
 }
 
-void VmSession::log_statistics() const {
-    if (!machine_ || started_ == std::chrono::steady_clock::time_point{}) {
-        return;
+VmStatistics VmSession::statistics() const {
+    if (!machine_) {
+        throw MonitorError("the VM is not built yet");
     }
     VmStatistics statistics =
         collect_statistics(StatisticsSources{hsm_, machine_->buses().requests, machine_->interrupts()});
     statistics.vm_name = options_.vm_name;
-    statistics.uptime = std::chrono::steady_clock::now() - started_;
+    if (started_ != std::chrono::steady_clock::time_point{}) {
+        statistics.uptime = std::chrono::steady_clock::now() - started_;
+    }
     statistics.polling = options_.ioreq_polling;
     statistics.requests_served = ioreq_loop_ ? ioreq_loop_->requests_served() : 0;
-    for (const std::string& line : format_statistics(statistics)) {
+    return statistics;
+}
+
+void VmSession::log_statistics() const {
+    if (!machine_ || started_ == std::chrono::steady_clock::time_point{}) {
+        return;
+    }
+    for (const std::string& line : format_statistics(statistics())) {
         log_notice("stats: {}", line);
     }
 }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,7 @@
 #include "dm/cli/options.hpp"
 #include "dm/machine/startup_error.hpp"
 #include "dm/power_control.hpp"
+#include "dm/stats/vm_statistics.hpp"
 
 namespace acrn {
 class Hsm;
@@ -54,6 +56,16 @@ public:
     void request_power_off(int exit_status, const std::string& reason) override;
     void request_reset(const std::string& reason) override;
 
+    // For the command monitor, on the main thread while run() runs.
+    // Presses the ACPI power button; the VM stops hard if the guest is not
+    // off after `grace`. False if the guest cannot see the button.
+    bool press_power_button(std::chrono::seconds grace, const std::string& reason);
+    // Throw MonitorError when the VM is not in the state to pause or resume.
+    void pause();
+    void resume();
+    [[nodiscard]] nlohmann::json describe() const;
+    [[nodiscard]] VmStatistics statistics() const;
+
 private:
     void create_vm();
     [[nodiscard]] std::uint64_t host_cpu_affinity() const;
@@ -81,6 +93,7 @@ private:
     std::uint32_t vcpu_count_ = 1;
     bool vm_created_ = false;
     std::chrono::steady_clock::time_point started_{};  // set once the VM runs
+    bool paused_ = false;  // by the command monitor; main thread
 
     std::mutex power_mutex_;
     std::optional<Outcome> outcome_;  // the first power-off or reset request decides

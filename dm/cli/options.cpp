@@ -290,7 +290,7 @@ const std::array kOptions{
     OptionDef{"--lapic_pt", nullptr, kYes, on_lapic_pt,
               "the KVM counterpart of LAPIC pass-through: HLT, PAUSE and MWAIT stay in the guest (with --rtvm only)"},
     OptionDef{"--rtvm", nullptr, kYes, on_rtvm, "real-time VM (implies --lapic_pt and --ioreq_polling)"},
-    OptionDef{"--cmd_monitor", "<socket>", kNotYet, on_cmd_monitor, "serve the command monitor on a Unix socket"},
+    OptionDef{"--cmd_monitor", "<socket>", kYes, on_cmd_monitor, "serve the command monitor on a Unix socket"},
     OptionDef{"--logger_setting", "<sink,level=N[;...]>", kYes, on_logger,
               "log sinks console|kmsg|disk at level 1 (error) .. 5 (debug)"},
     OptionDef{"--debugexit", nullptr, kYes, on_debugexit, "a write to I/O port 0xf4 powers the VM off"},

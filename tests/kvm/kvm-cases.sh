@@ -236,6 +236,35 @@ case_sigterm_stops() {
     fi
 }
 
+# The command monitor: two clients at once, query, stats, pause and
+# resume while the VM runs, a bad request answered, then destroy stops the
+# VM at once (exit 0) and the socket (mode 0600) is gone.
+case_cmd_monitor() {
+    local name=cmd_monitor sock="$WORK/vm-monitor.socket" mode waited=0 problem=
+    "$DM" "${BASE[@]}" --cmd_monitor "$sock" -E "$G/spin.elf" vm-monitor >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
+    local pid=$!
+    while ! grep -q spinning "$WORK/$name.out" 2>/dev/null && [ $waited -lt 300 ]; do
+        sleep 0.1; waited=$((waited + 1))
+    done
+    mode=$(stat -c %a "$sock" 2>/dev/null)
+    "$(dirname "$0")/monitor-client.py" "$sock" >"$WORK/$name.client" 2>&1 || problem="the client's checks failed: $(grep FAIL "$WORK/$name.client" | tr '\n' '|')"
+    waited=0
+    while kill -0 $pid 2>/dev/null && [ $waited -lt 100 ]; do
+        sleep 0.1; waited=$((waited + 1))
+    done
+    if kill -0 $pid 2>/dev/null; then
+        kill -KILL $pid
+        problem=${problem:-"acrn-dm still ran 10 s after destroy"}
+    fi
+    wait $pid
+    rc=$?
+    [ -n "$problem" ] || [ "$mode" = 600 ] || problem="the socket's mode is ${mode:-?}, not 600"
+    [ -n "$problem" ] || [ "$rc" = 0 ] || problem="exit status $rc after destroy (want 0)"
+    [ -n "$problem" ] || [ ! -e "$sock" ] || problem="the socket is still there after acrn-dm ended"
+    sed 's/^/cmd_monitor:   /' "$WORK/$name.client"
+    result $name "$([ -z "$problem" ] && echo 1)" "$problem"
+}
+
 # The terminal a person ran acrn-dm from is raw while the VM runs and
 # exactly restored however acrn-dm is stopped.
 case_terminal_restored() {

@@ -458,7 +458,10 @@ TEST(CliOptions, PathOptions) {
         expect_invalid({option, "", "vm"}, option);
     }
     EXPECT_EQ(expect_ok({"-k", "/boot/vmlinuz", "-r", "/boot/initrd", "vm"}).initrd, "/boot/initrd");
-    for (const char* option : {"--cmd_monitor", "--iasl", "--vtpm2"}) {
+    EXPECT_EQ(expect_ok({"--cmd_monitor", "/run/acrn/vm1.socket", "vm"}).cmd_monitor, "/run/acrn/vm1.socket");
+    (void)expect_ok({"--cmd_monitor", p1023, "vm"});  // ACRN's limit; the socket itself says a path is too long
+    expect_invalid({"--cmd_monitor", p1024, "vm"}, "--cmd_monitor");
+    for (const char* option : {"--iasl", "--vtpm2"}) {
         expect_not_yet({option, "/some/path", "vm"}, option);
         expect_not_yet({option, p1023, "vm"}, option);
         expect_invalid({option, p1024, "vm"}, option);

@@ -1,0 +1,160 @@
+#include "dm/monitor/monitor_protocol.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+
+namespace acrn::dm {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kMaxArguments = 319;  // ACRN's limit
+constexpr std::chrono::seconds kDefaultPowerOffDeadline{60};
+constexpr std::chrono::seconds kLongestPowerOffDeadline{3600};
+
+std::string reply(const json& body) { return body.dump() + "\n"; }
+
+std::string failure(const std::string& error) { return reply(json{{"ack", -1}, {"error", error}}); }
+
+// "poweroff" takes its deadline in seconds as its arguments ("" for the default).
+std::chrono::seconds power_off_deadline(const std::string& arguments) {
+    if (arguments.empty()) {
+        return kDefaultPowerOffDeadline;
+    }
+    if (arguments.size() > 4 || !std::all_of(arguments.begin(), arguments.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        throw MonitorError("poweroff: the arguments are the seconds the guest has to shut down (1 to 3600), not '" +
+                           arguments + "'");
+    }
+    const std::chrono::seconds deadline{std::stoi(arguments)};
+    if (deadline < std::chrono::seconds(1) || deadline > kLongestPowerOffDeadline) {
+        throw MonitorError("poweroff: the deadline must be 1 to 3600 s, not " + arguments);
+    }
+    return deadline;
+}
+
+using Command = std::function<json(MonitorTarget&, const std::string& arguments)>;
+
+const std::map<std::string_view, Command>& command_table() {
+    static const std::map<std::string_view, Command> table = {
+        {"destroy", [](MonitorTarget& t, const std::string&) { t.destroy(); return json::object(); }},
+        {"poweroff",
+         [](MonitorTarget& t, const std::string& arguments) {
+             const std::chrono::seconds deadline = power_off_deadline(arguments);
+             t.power_off(deadline);
+             return json{{"deadline_s", deadline.count()}};
+         }},
+        {"pause", [](MonitorTarget& t, const std::string&) { t.pause(); return json::object(); }},
+        {"resume", [](MonitorTarget& t, const std::string&) { t.resume(); return json::object(); }},
+        {"reset", [](MonitorTarget& t, const std::string&) { t.reset(); return json::object(); }},
+        {"query", [](MonitorTarget& t, const std::string&) { return json{{"vm", t.query()}}; }},
+        {"stats", [](MonitorTarget& t, const std::string&) { return json{{"stats", t.stats()}}; }},
+        {"blkrescan",
+         [](MonitorTarget&, const std::string&) -> json {
+             throw MonitorError("blkrescan: not supported yet (virtio-blk's nodisk drives cannot be filled yet)");
+         }},
+        {"register_vm_event_client",
+         [](MonitorTarget&, const std::string&) -> json {
+             throw MonitorError("register_vm_event_client: not supported yet (no VM events are sent yet)");
+         }},
+    };
+    return table;
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& monitor_commands() {
+    static const std::vector<std::string_view> names = [] {
+        std::vector<std::string_view> out;
+        for (const auto& [name, command] : command_table()) {
+            out.push_back(name);
+        }
+        return out;
+    }();
+    return names;
+}
+
+std::string oversized_reply() {
+    return failure("request longer than " + std::to_string(RequestFramer::kMaxRequest) + " bytes: ignored");
+}
+
+std::string answer_request(std::string_view request, MonitorTarget& target) {
+    const json parsed = json::parse(request.begin(), request.end(), nullptr, false);
+    if (parsed.is_discarded()) {
+        return failure("not JSON: a request is {\"command\": \"...\", \"arguments\": \"...\"}");
+    }
+    if (!parsed.is_object() || !parsed.contains("command") || !parsed["command"].is_string()) {
+        return failure("no \"command\": a request is {\"command\": \"...\", \"arguments\": \"...\"}");
+    }
+    std::string arguments;
+    if (const auto found = parsed.find("arguments"); found != parsed.end() && !found->is_null()) {
+        if (!found->is_string()) {
+            return failure("\"arguments\" must be a string");
+        }
+        arguments = found->get<std::string>();
+        if (arguments.size() > kMaxArguments) {
+            return failure("\"arguments\" longer than " + std::to_string(kMaxArguments) + " characters");
+        }
+    }
+    const std::string name = parsed["command"].get<std::string>();
+    const auto command = command_table().find(name);
+    if (command == command_table().end()) {
+        std::string known;
+        for (const std::string_view known_name : monitor_commands()) {
+            known += (known.empty() ? "" : ", ") + std::string(known_name);
+        }
+        return failure("unknown command '" + name + "' (commands: " + known + ")");
+    }
+    try {
+        json body = command->second(target, arguments);
+        json out{{"ack", 0}};
+        out.update(body);
+        return reply(out);
+    } catch (const MonitorError& error) {
+        return failure(error.what());
+    } catch (const std::exception& error) {
+        return failure(name + " failed: " + error.what());
+    }
+}
+
+std::vector<RequestFramer::Request> RequestFramer::feed(std::string_view bytes) {
+    std::vector<Request> requests;
+    for (;;) {
+        const std::size_t newline = bytes.find('\n');
+        const std::string_view piece = bytes.substr(0, newline);
+        if (discarding_) {
+            if (newline == std::string_view::npos) {
+                return requests;
+            }
+            discarding_ = false;
+        } else if (pending_.size() + piece.size() > kMaxRequest) {
+            requests.push_back(Request{{}, true});
+            pending_.clear();
+            discarding_ = newline == std::string_view::npos;
+            if (discarding_) {
+                return requests;
+            }
+        } else {
+            pending_.append(piece);
+            if (newline == std::string_view::npos) {
+                // ACRN's clients send one undelimited object a message.
+                if (!pending_.empty() && pending_.find_first_not_of(" \t\r") != std::string::npos &&
+                    nlohmann::json::accept(pending_)) {
+                    requests.push_back(Request{std::move(pending_), false});
+                    pending_.clear();
+                }
+                return requests;
+            }
+            if (!pending_.empty() && pending_.back() == '\r') {
+                pending_.pop_back();
+            }
+            if (pending_.find_first_not_of(" \t") != std::string::npos) {
+                requests.push_back(Request{std::move(pending_), false});
+            }
+            pending_.clear();
+        }
+        bytes.remove_prefix(newline + 1);
+    }
+}
+
+}  // namespace acrn::dm

@@ -1,0 +1,137 @@
+// The command monitor's socket, on a real AF_UNIX socket and event loop.
+#include "dm/monitor/command_monitor.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "common/unique_fd.hpp"
+#include "dm/machine/startup_error.hpp"
+#include "dm/monitor/monitor_protocol.hpp"
+
+namespace acrn::dm {
+namespace {
+
+class CountingTarget final : public MonitorTarget {
+public:
+    void destroy() override { ++destroyed; }
+    void power_off(std::chrono::seconds) override {}
+    void pause() override {}
+    void resume() override {}
+    void reset() override {}
+    nlohmann::json query() override { return {{"name", "vm1"}}; }
+    nlohmann::json stats() override { return nlohmann::json::object(); }
+    int destroyed = 0;
+};
+
+class CommandMonitorTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char pattern[] = "/tmp/acrn-monitor-XXXXXX";
+        ASSERT_NE(::mkdtemp(pattern), nullptr);
+        dir_ = pattern;
+        path_ = dir_ + "/vm1.socket";
+    }
+    void TearDown() override {
+        ::unlink(path_.c_str());
+        ::rmdir(dir_.c_str());
+    }
+
+    UniqueFd connect_client() {
+        UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        path_.copy(address.sun_path, sizeof(address.sun_path) - 1);
+        EXPECT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+        return fd;
+    }
+    void send_text(const UniqueFd& fd, const std::string& text) {
+        ASSERT_EQ(::send(fd.get(), text.data(), text.size(), MSG_NOSIGNAL), static_cast<ssize_t>(text.size()));
+    }
+    // Runs the loop until `lines` reply lines arrived on `fd` (or 5 s).
+    std::string replies(const UniqueFd& fd, int lines) {
+        std::string got;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (std::count(got.begin(), got.end(), '\n') < lines && std::chrono::steady_clock::now() < deadline) {
+            loop_.run_for(std::chrono::milliseconds(10));
+            loop_.restart();
+            char buffer[4096];
+            const ssize_t n = ::recv(fd.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+            if (n > 0) {
+                got.append(buffer, static_cast<std::size_t>(n));
+            } else if (n == 0) {
+                break;
+            }
+        }
+        return got;
+    }
+
+    boost::asio::io_context loop_;
+    CountingTarget target_;
+    std::string dir_;
+    std::string path_;
+};
+
+TEST_F(CommandMonitorTest, ServesSeveralClientsAtOnceEachRequestAnswered) {
+    CommandMonitor monitor(loop_, path_, target_);
+    struct stat info {};
+    ASSERT_EQ(::stat(path_.c_str(), &info), 0);
+    EXPECT_TRUE(S_ISSOCK(info.st_mode));
+    EXPECT_EQ(info.st_mode & 0777, 0600u) << "only acrn-dm's user (and root) may connect";
+
+    UniqueFd first = connect_client();
+    UniqueFd second = connect_client();
+    send_text(first, R"({"command":"query","arguments":""})");  // ACRN's form: no newline
+    EXPECT_EQ(replies(first, 1), "{\"ack\":0,\"vm\":{\"name\":\"vm1\"}}\n");
+    send_text(second, "nonsense\n{\"command\":\"destroy\"}\n");
+    EXPECT_EQ(replies(second, 2), "{\"ack\":-1,\"error\":\"not JSON: a request is {\\\"command\\\": \\\"...\\\", "
+                                  "\\\"arguments\\\": \\\"...\\\"}\"}\n{\"ack\":0}\n");
+    EXPECT_EQ(target_.destroyed, 1);
+    send_text(first, std::string(5000, 'x') + "\n{\"command\":\"destroy\"}\n");
+    const std::string after_oversized = replies(first, 2);
+    EXPECT_NE(after_oversized.find("longer than 4095 bytes"), std::string::npos) << after_oversized;
+    EXPECT_NE(after_oversized.find("{\"ack\":0}\n"), std::string::npos) << "the connection stays usable";
+    EXPECT_EQ(target_.destroyed, 2);
+}
+
+TEST_F(CommandMonitorTest, ReplacesAStaleSocketAndRemovesItsOwnAtTheEnd) {
+    { CommandMonitor first(loop_, path_, target_); }
+    EXPECT_NE(::access(path_.c_str(), F_OK), 0) << "removed when the monitor ends";
+    // A socket file left by a process that died.
+    UniqueFd stale(::socket(AF_UNIX, SOCK_STREAM, 0));
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    path_.copy(address.sun_path, sizeof(address.sun_path) - 1);
+    ASSERT_EQ(::bind(stale.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    stale.reset();
+    CommandMonitor monitor(loop_, path_, target_);
+    UniqueFd client = connect_client();
+    send_text(client, "{\"command\":\"destroy\"}\n");
+    EXPECT_EQ(replies(client, 1), "{\"ack\":0}\n");
+}
+
+TEST_F(CommandMonitorTest, RefusesAPathThatIsNotASocketOrTooLong) {
+    std::ofstream(path_) << "not a socket";
+    try {
+        CommandMonitor monitor(loop_, path_, target_);
+        FAIL() << "a regular file was replaced";
+    } catch (const StartupError& error) {
+        EXPECT_NE(std::string(error.what()).find("exists and is not a socket"), std::string::npos) << error.what();
+    }
+    std::ifstream kept(path_);
+    std::string content;
+    std::getline(kept, content);
+    EXPECT_EQ(content, "not a socket") << "the file is left alone";
+    EXPECT_THROW(CommandMonitor(loop_, dir_ + "/" + std::string(120, 'p'), target_), StartupError);
+}
+
+}  // namespace
+}  // namespace acrn::dm
