@@ -29,4 +29,8 @@ int virtio_console(const std::uint8_t* data, std::size_t size);
 // that takes every frame (sometimes only later) and offers 64 inbound ones.
 int virtio_net(const std::uint8_t* data, std::size_t size);
 
+// The command monitor's framing and request handling on a client's bytes
+// (host-facing, but a local user's input all the same).
+int monitor_protocol(const std::uint8_t* data, std::size_t size);
+
 }  // namespace acrn::fuzz

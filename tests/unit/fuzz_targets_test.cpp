@@ -2,7 +2,9 @@
 // libFuzzer builds (tests/fuzz) explore further.
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "tests/fuzz/fuzz_targets.hpp"
@@ -76,6 +78,20 @@ TEST(FuzzTargetsTest, VirtioNetSurvivesRandomGuestOperations) {
     for (int round = 0; round < 100; ++round) {
         const auto input = random_virtio_operations(random);
         EXPECT_EQ(virtio_net(input.data(), input.size()), 0);
+    }
+}
+
+TEST(FuzzTargetsTest, MonitorProtocolSurvivesRandomClients) {
+    std::mt19937 random(20261206);
+    const std::string pieces[] = {"{\"command\":", "\"query\"", "\"destroy\"", "\"poweroff\"", ",\"arguments\":",
+                                  "\"15\"", "}", "\n", "[", "null", "\"", "\\u0000"};
+    for (int round = 0; round < 500; ++round) {
+        std::string input(1, static_cast<char>(random()));
+        const int count = static_cast<int>(random() % 40);
+        for (int i = 0; i < count; ++i) {
+            input += random() % 5 == 0 ? std::string(1, static_cast<char>(random())) : pieces[random() % std::size(pieces)];
+        }
+        EXPECT_EQ(monitor_protocol(reinterpret_cast<const std::uint8_t*>(input.data()), input.size()), 0);
     }
 }
 
