@@ -389,17 +389,17 @@ sha_of() { head -c "$2" "$1" | sha256sum | cut -d' ' -f1; }   # sha_of FILE BYTE
 
 # The checks of each action, once the VMM has ended (the image is final).
 # check_blk_write NAME IMAGE: what the guest wrote is the image's first
-# 64 MiB; the image kept its size (the back end neither truncates nor grows
+# 32 MiB; the image kept its size (the back end neither truncates nor grows
 # it). Sets $image_sum for check_blk_read.
 check_blk_write() {
     local value size
-    image_sum=$(sha_of "$2" 64M)
+    image_sum=$(sha_of "$2" 32M)
     value=$(reported "$1" BLK_WRITTEN)
     verify "$1" data_written "$(is "$value" "$image_sum")" "guest wrote sha256 ${value:-?}, the image has $image_sum"
     size=$(stat -c %s "$2")
     verify "$1" image_size "$(is "$size" $((80 << 20)))" "image is $size bytes, was 80 MiB"
 }
-check_blk_read() {  # NAME SHA256 (of the image's first 64 MiB)
+check_blk_read() {  # NAME SHA256 (of the image's first 32 MiB)
     local value
     value=$(reported "$1" BLK_READ)
     verify "$1" data_read "$(is "$value" "$2")" "guest read sha256 ${value:-?}, the image has $2"
@@ -490,7 +490,7 @@ hvc_both_ways() {
 
 PCI_1=(0000:00:00.0 0000:00:01.0 0000:00:03.0)
 
-# A sparse 80 MiB image: the guest writes 64 MiB of random data O_DIRECT;
+# A sparse 80 MiB image: the guest writes 32 MiB of random data O_DIRECT;
 # acrn-dm exits, the host checksums the image; a second boot reads it back O_DIRECT.
 case_virtio_blk() {
     local name=virtio_blk img=$WORK/virtio_blk.img first
@@ -542,7 +542,7 @@ case_virtio_rng_console() {
 # All of the above in two boots. First (2 vCPUs, --virtio_poll): a disk
 # written (vda, mq=2), a read-only one (vdb), virtio-rnd, 4 MiB each way over
 # virtio-net in user space, the console; second (--virtio_fast_paths off):
-# the first disk read back (vda), 2 MiB each way over virtio-net with vhost,
+# the first disk read back (vda), 1 MiB each way over virtio-net with vhost,
 # another disk synced (vdb), then SIGKILL.
 case_virtio_all() {
     local value name=virtio_all img=$WORK/virtio_all.img ro=$WORK/virtio_all_ro.img sync=$WORK/virtio_all_sync.img
@@ -565,14 +565,14 @@ case_virtio_all() {
     check_blk_ro $name "$ro" "$before"
     net_check $name 4 7
     first=$problem
-    net_start ${name}_2 2 || return
-    VM_NETNS=$NET_NS virtio_boot ${name}_2 512 blk_read@vda,net@2,blk_sync_hold@vdb \
+    net_start ${name}_2 1 || return
+    VM_NETNS=$NET_NS virtio_boot ${name}_2 512 blk_read@vda,net@1,blk_sync_hold@vdb \
         "${PCI_1[*]} 0000:00:04.0 0000:00:05.0" "0001:virtio_net 0002:virtio_blk 0002:virtio_blk" "@@BLK_SYNCED" \
         --virtio_fast_paths off -s 3,virtio-blk,"$img" -s 4,virtio-blk,"$sync" -s 5,virtio-net,tap=$NET_TAP,vhost
     killed ${name}_2
     check_blk_read ${name}_2 "$image_sum"
     check_blk_synced ${name}_2 "$sync"
-    net_check ${name}_2 2 5 vhost
+    net_check ${name}_2 1 5 vhost
     problem=${first:-$problem}
     result $name "$([ -z "$problem" ] && echo 1)" "$problem" $name ${name}_2
 }
@@ -671,7 +671,7 @@ net_check() {
     ip netns del "$NET_NS"
 }
 
-# virtio-net alone, 32 MiB each way (the tier's virtio_all moves 4 and 2 MiB):
+# virtio-net alone, 32 MiB each way (the tier's virtio_all moves 4 and 1 MiB):
 # virtio_net in user space, virtio_net_vhost through the kernel's vhost-net
 # (the test host has /dev/vhost-net). (Nested under TCG, guest to host takes
 # 110-140 s either way: ~10,000 frames of ~3 KiB, each a kick and an
