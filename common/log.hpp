@@ -16,6 +16,9 @@ enum class LogLevel : int { error = 1, warning = 2, notice = 3, info = 4, debug 
 
 namespace detail {
 inline std::atomic<int> console_level{static_cast<int>(LogLevel::info)};
+// The ACRN level of the message being logged on this thread, for a sink
+// that keeps notice apart from info (the journal's priorities do).
+inline thread_local LogLevel message_level = LogLevel::info;
 
 constexpr spdlog::level::level_enum to_spdlog(LogLevel level) noexcept {
     switch (level) {
@@ -37,6 +40,7 @@ inline void set_console_log_level(int level) noexcept { detail::console_level.st
 template <typename... Args>
 void log(LogLevel level, spdlog::format_string_t<Args...> format, Args&&... args) {
     if (log_enabled(level)) {
+        detail::message_level = level;
         spdlog::log(detail::to_spdlog(level), format, std::forward<Args>(args)...);
     }
 }

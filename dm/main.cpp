@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
         return exit->status;
     }
     const DmOptions& options = std::get<DmOptions>(parsed);
-    configure_logging(options.logger);
+    configure_logging(options.logger, options.vm_name);
     for (const std::string& warning : options.warnings) {
         log_warning("{}", warning);
     }

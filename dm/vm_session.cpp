@@ -20,6 +20,7 @@
 #include "dm/machine/machine.hpp"
 #include "dm/machine/machine_builder.hpp"
 #include "dm/monitor/monitor_protocol.hpp"
+#include "dm/service_notify.hpp"
 #include "dm/stats/vm_statistics.hpp"
 #include "relay/hsm.hpp"
 
@@ -67,6 +68,11 @@ void VmSession::end_with(Outcome outcome, const std::string& reason) {
         outcome_ = outcome;
     }
     log_notice("{}", reason);
+    if (outcome.reset) {
+        notify_status("VM '" + options_.vm_name + "' " + reason);
+    } else {
+        notify_stopping("VM '" + options_.vm_name + "' " + reason);
+    }
     loop_.stop();
 }
 
@@ -153,7 +159,9 @@ nlohmann::json VmSession::describe() const {
 
 VmSession::Outcome VmSession::run() {
     // Everything the user named is checked before any VM exists.
+    notify_status("checking the boot images");
     const BootImages images = read_boot_images(options_);
+    notify_status("building the VM");
     try {
         memory_ = std::make_unique<GuestMemory>(
             options_.memory_bytes, options_.hugetlb ? GuestMemoryBacking::hugetlb_2m : GuestMemoryBacking::shmem);
@@ -188,6 +196,7 @@ VmSession::Outcome VmSession::run() {
     started_ = std::chrono::steady_clock::now();
     log_info("VM '{}' started: {} MiB, {} vCPU(s), {} I/O completion", options_.vm_name, options_.memory_bytes >> 20,
              vcpu_count_, options_.ioreq_polling ? "polling" : "notification");
+    notify_ready("VM '" + options_.vm_name + "' running");
     run_event_loop(loop_, fail);
 
     stop_vm();
