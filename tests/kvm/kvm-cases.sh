@@ -301,6 +301,34 @@ case_acrnctl() {
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 
+# acrn-dm@.service's launcher: the VM's arguments from NAME.args (an option
+# and its value a line, a value with spaces kept whole, comments and blank
+# lines skipped), the monitor socket where acrnctl looks, NAME last.
+case_launcher() {
+    local name=launcher conf="$WORK/etc"
+    mkdir -p "$conf"
+    cat >"$conf/vm-launch.args" <<ARGS
+# the KVM tier's hello guest
+-m 128M
+  -s 0:0,hostbridge
+-s 1:0,lpc
+
+-l com1,stdio
+--debugexit
+-E $G/hello.elf
+-B hello-args  x=1 y
+ARGS
+    ACRN_CONF_DIR=$conf ACRN_RUN_DIR="$WORK/run-launch" ACRN_DM=$DM \
+        timeout -k 5 60 "$(dirname "$0")/../../systemd/acrn-dm-launch" vm-launch \
+        >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null
+    rc=$?
+    if ! grep -q "command monitor: listening on $WORK/run-launch/vm-launch.socket" "$WORK/$name.err"; then
+        result $name 0 "acrn-dm did not get its monitor socket from the launcher"
+        return
+    fi
+    expect $name 1 "Hello from guest" "cmdline=hello-args  x=1 y" "RESULT PASS"
+}
+
 # The terminal a person ran acrn-dm from is raw while the VM runs and
 # exactly restored however acrn-dm is stopped.
 case_terminal_restored() {
