@@ -1,6 +1,10 @@
 #include "dm/host_cpus.hpp"
 
+#include <sched.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -54,6 +58,22 @@ std::map<std::uint32_t, int> host_cpus_by_apic_id() {
     }
     const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
     return parse_cpuinfo_apic_ids(text);
+}
+
+void confine_to_cpus(const std::vector<int>& cpus) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    std::string named;
+    for (const int cpu : cpus) {
+        if (cpu >= 0 && cpu < CPU_SETSIZE) {
+            CPU_SET(cpu, &set);
+        }
+        named += (named.empty() ? "" : ",") + std::to_string(cpu);
+    }
+    if (::sched_setaffinity(0, sizeof set, &set) != 0) {
+        throw std::runtime_error("cannot run on host CPU(s) " + named + ": " + std::strerror(errno) +
+                                 " (none of them is online and allowed to this process)");
+    }
 }
 
 }  // namespace acrn::dm

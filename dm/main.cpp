@@ -2,6 +2,7 @@
 #include <signal.h>
 
 #include <boost/asio/io_context.hpp>
+#include <fmt/ranges.h>
 #include <cstdio>
 #include <exception>
 #include <optional>
@@ -9,6 +10,7 @@
 
 #include "common/log.hpp"
 #include "dm/cli/options.hpp"
+#include "dm/host_cpus.hpp"
 #include "dm/logging.hpp"
 #include "dm/monitor/command_monitor.hpp"
 #include "dm/monitor/running_vm.hpp"
@@ -33,7 +35,15 @@ int main(int argc, char** argv) {
     ::signal(SIGPIPE, SIG_IGN);
 
     try {
-        auto relay = relay::HostedRelay::create();
+        auto relay = relay::HostedRelay::create();  // hv notes the host CPUs its vCPUs may use
+        if (!options.dm_cpus.empty()) {
+            try {
+                confine_to_cpus(options.dm_cpus);
+            } catch (const std::exception& error) {
+                throw StartupError(kExitFailure, std::string("--dm_cpus: ") + error.what());
+            }
+            log_info("acrn-dm's own threads run on host CPU(s) {}", fmt::join(options.dm_cpus, ","));
+        }
         auto hsm = relay->open();
         boost::asio::io_context loop;
         VmSession* running = nullptr;  // Ctrl-A x powers off whichever session runs

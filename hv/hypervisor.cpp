@@ -1,5 +1,7 @@
 #include "hv/hypervisor.hpp"
 
+#include <sched.h>
+
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -35,8 +37,26 @@ long with_argument(const ServiceOsMemory& memory, std::uint64_t address, auto&& 
 
 }  // namespace
 
+namespace {
+
+std::vector<int> allowed_cpus() {
+    std::vector<int> cpus;
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (::sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+        for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+            if (CPU_ISSET(cpu, &allowed)) {
+                cpus.push_back(cpu);
+            }
+        }
+    }
+    return cpus;
+}
+
+}  // namespace
+
 Hypervisor::Hypervisor(const ServiceOsMemory& service_os, UpcallSink& upcall)
-    : service_os_(service_os), upcall_(upcall) {}
+    : service_os_(service_os), upcall_(upcall), initial_cpus_(allowed_cpus()) {}
 
 Hypervisor::~Hypervisor() {
     std::lock_guard lock(mutex_);
@@ -170,6 +190,7 @@ long Hypervisor::create_vm(std::uint64_t creation_address) {
             config.host_cpus.push_back(cpu);
         }
     }
+    config.unpinned_cpus = initial_cpus_;
     config.idle_in_guest = (flags & ACRN_GUEST_FLAG_LAPIC_PASSTHROUGH) != 0;
     const PollingCpus cpus = polling_cpus(vcpu_count, creation->cpu_affinity);
     if (!cpus.enough()) {

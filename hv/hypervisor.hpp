@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "abi/acrn/abi.h"
 #include "common/hypervisor_stats.hpp"
@@ -59,6 +60,10 @@ private:
     const ServiceOsMemory& service_os_;
     UpcallSink& upcall_;
     std::unique_ptr<KvmSystem> kvm_;  // opened at the first VM creation
+    // The host CPUs this process could run on when hv started: an unpinned
+    // vCPU runs on these, whatever the Service OS's threads were confined to
+    // since (acrn-dm's --dm_cpus).
+    const std::vector<int> initial_cpus_;
 
     std::mutex mutex_;  // guards vms_ and next_vmid_
     std::map<std::uint16_t, std::shared_ptr<Vm>> vms_;

@@ -146,6 +146,16 @@ void Vcpu::prepare_thread(std::optional<int> host_cpu) {
         } else {
             log_info("vCPU {}: pinned to host CPU {}", id_, *host_cpu);
         }
+    } else if (!services_.unpinned_cpus.empty()) {
+        // Not where the thread that made it was confined (acrn-dm's --dm_cpus).
+        cpu_set_t cpus;
+        CPU_ZERO(&cpus);
+        for (const int cpu : services_.unpinned_cpus) {
+            CPU_SET(cpu, &cpus);
+        }
+        if (const int rc = ::pthread_setaffinity_np(::pthread_self(), sizeof(cpus), &cpus); rc != 0) {
+            log_warning("vCPU {}: cannot widen its host CPUs: {}", id_, std::strerror(rc));
+        }
     }
 }
 

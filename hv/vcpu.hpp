@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "abi/acrn/abi.h"
 #include "common/hypervisor_stats.hpp"
@@ -40,6 +41,7 @@ struct VcpuServices {
     IoreqChannel& ioreq;
     PciConfigAddress& pci_address;
     const VcpuFatalReport& report_fatal;
+    const std::vector<int>& unpinned_cpus;  // where the thread runs without a host CPU of its own
 };
 
 class Vcpu {

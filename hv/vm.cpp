@@ -61,7 +61,8 @@ void Vm::create_kvm_vm() {
     build_all_or_leave(run_control_, vcpus_, config_.vcpu_count, [&](std::uint32_t id) {
         const std::optional<int> host_cpu =
             id < config_.host_cpus.size() ? std::optional<int>(config_.host_cpus[id]) : std::nullopt;
-        const VcpuServices services{run_control_, exit_counts_[id], ioreq_, pci_address_, report_fatal_};
+        const VcpuServices services{run_control_, exit_counts_[id], ioreq_, pci_address_, report_fatal_,
+                                    config_.unpinned_cpus};
         return std::make_unique<Vcpu>(id, vm_fd_.get(), kvm_, services, host_cpu);
     });
     run_control_.wait_parked(config_.vcpu_count);

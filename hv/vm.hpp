@@ -39,6 +39,9 @@ struct VmConfig {
     // Host CPU of each vCPU (ACRN's cpu_affinity: vCPU i runs on the i-th
     // CPU of the bitmap); empty = the host scheduler decides.
     std::vector<int> host_cpus;
+    // Where a vCPU without a host CPU of its own runs (empty: wherever the
+    // thread that creates it may).
+    std::vector<int> unpinned_cpus;
 };
 
 class Vm {

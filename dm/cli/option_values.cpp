@@ -351,6 +351,30 @@ std::string parse_virtio_poll(std::string_view text, std::uint32_t& out) {
     return {};
 }
 
+std::string parse_cpu_list(std::string_view text, std::vector<int>& out) {
+    constexpr std::uint64_t kMaxCpu = 1023;
+    std::vector<int> cpus;
+    for (const auto field : split_fields(text, ',')) {
+        const auto dash = field.find('-');
+        std::uint64_t first = 0, last = 0;
+        const bool valid = dash == std::string_view::npos
+                               ? parse_decimal_max(field, kMaxCpu, first) && ((last = first), true)
+                               : parse_decimal_max(field.substr(0, dash), kMaxCpu, first) &&
+                                     parse_decimal_max(field.substr(dash + 1), kMaxCpu, last) && first <= last;
+        if (!valid) {
+            return "invalid CPU " + quote(field) + " in " + quote(text) +
+                   " (expected host CPU numbers 0..1023 or ranges like 2-3, comma-separated)";
+        }
+        for (std::uint64_t cpu = first; cpu <= last; ++cpu) {
+            cpus.push_back(static_cast<int>(cpu));
+        }
+    }
+    std::sort(cpus.begin(), cpus.end());
+    cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
+    out = std::move(cpus);
+    return {};
+}
+
 std::string parse_cpu_affinity(std::string_view text, std::vector<std::uint32_t>& out) {
     std::vector<std::uint32_t> ids;
     for (const auto field : split_fields(text, ',')) {

@@ -57,6 +57,9 @@ inline constexpr std::uint64_t kMaxMemory = 1ull << 40;    // 1 TiB
 // `--virtio_poll <ns>`: 1..10,000,000.
 [[nodiscard]] std::string parse_virtio_poll(std::string_view text, std::uint32_t& out);
 
+// `--dm_cpus 0,2-3`: host CPU numbers as Linux counts them (taskset's
+// list form), each < 1024; sorted, without duplicates.
+[[nodiscard]] std::string parse_cpu_list(std::string_view text, std::vector<int>& out);
 // `--cpu_affinity id,id,...`: decimal LAPIC ids < 256, no duplicates.
 [[nodiscard]] std::string parse_cpu_affinity(std::string_view text, std::vector<std::uint32_t>& out);
 

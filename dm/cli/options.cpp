@@ -213,6 +213,9 @@ std::string on_ioreq_dm_poll(State& st, const std::string& v, std::string_view) 
     }
     return error;
 }
+std::string on_dm_cpus(State& st, const std::string& v, std::string_view) {
+    return cli::parse_cpu_list(v, st.options.dm_cpus);
+}
 std::string on_hugetlb(State& st, const std::string&, std::string_view) {
     st.options.hugetlb = true;
     return {};
@@ -295,6 +298,8 @@ const std::array kOptions{
               "log sinks console|kmsg|disk at level 1 (error) .. 5 (debug)"},
     OptionDef{"--debugexit", nullptr, kYes, on_debugexit, "a write to I/O port 0xf4 powers the VM off"},
     OptionDef{"--ioreq_polling", nullptr, kYes, on_ioreq_polling, "poll for I/O request completion"},
+    OptionDef{"--dm_cpus", "<cpu,...>", kYes, on_dm_cpus,
+              "run acrn-dm's own threads (ioreq, event loop, devices' workers) on these host CPUs, e.g. 2,4-5"},
     OptionDef{"--ioreq_dm_poll", "<us|always>", kYes, on_ioreq_dm_poll,
               "the device model polls this long for the next request before it sleeps (default: 200 with "
               "--ioreq_polling where the host has a CPU for it, else 0)"},

@@ -329,6 +329,32 @@ ARGS
     expect $name 1 "Hello from guest" "cmdline=hello-args  x=1 y" "RESULT PASS"
 }
 
+# --dm_cpus: acrn-dm's own threads (the ioreq thread here) run on the CPUs
+# named, its vCPU threads where acrn-dm could run before.
+case_dm_cpus() {
+    local name=dm_cpus waited=0 problem= task ioreq= vcpu= all
+    all=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+    "$DM" "${BASE[@]}" --dm_cpus 0 -E "$G/spin.elf" vm-dmcpus >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
+    local pid=$!
+    while ! grep -q spinning "$WORK/$name.out" 2>/dev/null && [ $waited -lt 300 ]; do
+        sleep 0.1; waited=$((waited + 1))
+    done
+    for task in /proc/$pid/task/*; do
+        case $(cat "$task/comm" 2>/dev/null) in
+        ioreq) ioreq=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$task/status") ;;
+        "vcpu 0") vcpu=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$task/status") ;;
+        esac
+    done
+    kill -TERM $pid
+    wait $pid
+    rc=$?
+    grep -q "acrn-dm's own threads run on host CPU(s) 0" "$WORK/$name.err" || problem="no start-up line for --dm_cpus"
+    [ -n "$problem" ] || [ "$ioreq" = 0 ] || problem="the ioreq thread may run on '${ioreq:-?}', not 0"
+    [ -n "$problem" ] || [ "$vcpu" = "$all" ] || problem="vCPU 0 may run on '${vcpu:-?}', not all of '$all'"
+    [ -n "$problem" ] || [ "$rc" = 0 ] || problem="exit status $rc after SIGTERM"
+    result $name "$([ -z "$problem" ] && echo 1)" "$problem"
+}
+
 # The terminal a person ran acrn-dm from is raw while the VM runs and
 # exactly restored however acrn-dm is stopped.
 case_terminal_restored() {

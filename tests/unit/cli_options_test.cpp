@@ -417,6 +417,16 @@ TEST(CliOptions, VirtioPoll) {
     }
 }
 
+TEST(CliOptions, DmCpus) {
+    EXPECT_TRUE(expect_ok({"vm"}).dm_cpus.empty()) << "by default acrn-dm's threads run anywhere";
+    EXPECT_EQ(expect_ok({"--dm_cpus", "3", "vm"}).dm_cpus, (std::vector<int>{3}));
+    EXPECT_EQ(expect_ok({"--dm_cpus", "5,0-2,1", "vm"}).dm_cpus, (std::vector<int>{0, 1, 2, 5}));
+    EXPECT_EQ(expect_ok({"--dm_cpus", "1023", "vm"}).dm_cpus, (std::vector<int>{1023}));
+    for (const char* text : {"", "1024", "2-1", "a", "1,,2", "-1", "1-", "0x1", "1 2"}) {
+        expect_invalid({"--dm_cpus", text, "vm"}, "--dm_cpus");
+    }
+}
+
 TEST(CliOptions, IoreqDmPoll) {
     using namespace std::chrono_literals;
     EXPECT_FALSE(expect_ok({"vm"}).ioreq_dm_poll.has_value()) << "the default follows --ioreq_polling";

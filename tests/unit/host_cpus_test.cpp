@@ -1,4 +1,9 @@
 #include <gtest/gtest.h>
+#include <sched.h>
+
+#include <stdexcept>
+#include <string>
+#include <thread>
 
 #include "dm/host_cpus.hpp"
 
@@ -20,6 +25,29 @@ TEST(HostCpus, IgnoresMalformedLines) {
 }
 
 TEST(HostCpus, ThisHostHasItsCpus) { EXPECT_FALSE(host_cpus_by_apic_id().empty()); }
+
+// On a thread of its own: the test process keeps its CPUs.
+TEST(HostCpus, ConfiningAThreadLeavesItOnlyThoseCpus) {
+    cpu_set_t allowed;
+    ASSERT_EQ(::sched_getaffinity(0, sizeof allowed, &allowed), 0);
+    int first = 0;
+    while (!CPU_ISSET(first, &allowed)) {
+        ++first;
+    }
+    std::thread([first] {
+        confine_to_cpus({first});
+        cpu_set_t now;
+        ASSERT_EQ(::sched_getaffinity(0, sizeof now, &now), 0);
+        EXPECT_EQ(CPU_COUNT(&now), 1);
+        EXPECT_TRUE(CPU_ISSET(first, &now));
+        try {
+            confine_to_cpus({1023});
+            ADD_FAILURE() << "a CPU this host does not have was accepted";
+        } catch (const std::runtime_error& error) {
+            EXPECT_NE(std::string(error.what()).find("1023"), std::string::npos) << error.what();
+        }
+    }).join();
+}
 
 }  // namespace
 }  // namespace acrn::dm
