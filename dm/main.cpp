@@ -12,6 +12,7 @@
 #include "dm/cli/options.hpp"
 #include "dm/host_cpus.hpp"
 #include "dm/logging.hpp"
+#include "dm/machine/launch_check.hpp"
 #include "dm/monitor/command_monitor.hpp"
 #include "dm/monitor/running_vm.hpp"
 #include "dm/serial_consoles.hpp"
@@ -33,6 +34,22 @@ int main(int argc, char** argv) {
         log_warning("{}", warning);
     }
     ::signal(SIGPIPE, SIG_IGN);
+    if (options.dry_run) {
+        const LaunchCheck check = check_launch(options);
+        for (const std::string& note : check.notes) {
+            std::fprintf(stderr, "acrn-dm: --dry-run: note: %s\n", note.c_str());
+        }
+        for (const std::string& problem : check.problems) {
+            std::fprintf(stderr, "acrn-dm: --dry-run: %s\n", problem.c_str());
+        }
+        if (!check.problems.empty()) {
+            std::fprintf(stderr, "acrn-dm: --dry-run: %zu problem(s): VM '%s' would not start as asked\n",
+                         check.problems.size(), options.vm_name.c_str());
+            return kExitUsage;
+        }
+        std::printf("acrn-dm: --dry-run: VM '%s' can start as asked\n", options.vm_name.c_str());
+        return 0;
+    }
 
     try {
         auto relay = relay::HostedRelay::create();  // hv notes the host CPUs its vCPUs may use

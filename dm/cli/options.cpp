@@ -216,6 +216,10 @@ std::string on_ioreq_dm_poll(State& st, const std::string& v, std::string_view) 
 std::string on_dm_cpus(State& st, const std::string& v, std::string_view) {
     return cli::parse_cpu_list(v, st.options.dm_cpus);
 }
+std::string on_dry_run(State& st, const std::string&, std::string_view) {
+    st.options.dry_run = true;
+    return {};
+}
 std::string on_hugetlb(State& st, const std::string&, std::string_view) {
     st.options.hugetlb = true;
     return {};
@@ -303,6 +307,8 @@ const std::array kOptions{
     OptionDef{"--ioreq_dm_poll", "<us|always>", kYes, on_ioreq_dm_poll,
               "the device model polls this long for the next request before it sleeps (default: 200 with "
               "--ioreq_polling where the host has a CPU for it, else 0)"},
+    OptionDef{"--dry-run", nullptr, kYes, on_dry_run,
+              "check the whole launch line against this host, name every problem, and exit (0, or 64) without a VM"},
     OptionDef{"--hugetlb", nullptr, kYes, on_hugetlb, "guest RAM on 2 MiB hugetlbfs pages (from vm.nr_hugepages)"},
     OptionDef{"--ovmf", "<[w,]file>", kNotYet, on_ovmf, "boot OVMF firmware"},
     OptionDef{"--iasl", "<path>", kNotYet, on_iasl, "iasl compiler to use"},

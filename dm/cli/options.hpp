@@ -79,6 +79,7 @@ struct DmOptions {
     bool ioreq_polling = false;                   // --ioreq_polling (ours)
     std::optional<std::chrono::nanoseconds> ioreq_dm_poll;  // --ioreq_dm_poll (ours); max(): always
     std::vector<int> dm_cpus;  // --dm_cpus (ours): the host CPUs acrn-dm's own threads run on; empty = any
+    bool dry_run = false;                         // --dry-run (ours): check the launch line, create nothing
     bool hugetlb = false;                         // --hugetlb (ours): guest RAM on 2 MiB hugetlbfs pages
     bool virtio_msi = false;                      // --virtio_msi: single-vector MSI instead of MSI-X
     bool virtio_fast_paths = true;                // --virtio_fast_paths on|off (ours)

@@ -355,6 +355,26 @@ case_dm_cpus() {
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 
+# --dry-run: a good launch line is said to be good (exit 0) and runs no
+# guest; a bad one names each problem (exit 64).
+case_dry_run() {
+    run_dm dry_run 30 "${BASE[@]}" --dry-run -E "$G/hello.elf" vm-dry
+    local good_rc=$rc good_out
+    good_out=$(cat "$WORK/dry_run.out")
+    if [ "$good_rc" != 0 ] || [ "$good_out" != "acrn-dm: --dry-run: VM 'vm-dry' can start as asked" ]; then
+        result dry_run 0 "a good launch line: status $good_rc, '$good_out' $(head -c 300 "$WORK/dry_run.err")"
+        return
+    fi
+    run_dm dry_run 30 "${BASE[@]}" --dry-run -E "$WORK/missing.elf" -l com2,file:/nonexistent/com2.log \
+        -s 3,virtio-blk,/nonexistent.img vm-dry
+    if [ "$rc" != 64 ] || [ "$(grep -c -e "-E: " -e "-l com2: " -e "-s 3,virtio-blk: " "$WORK/dry_run.err")" != 3 ] ||
+        ! grep -q "3 problem(s)" "$WORK/dry_run.err"; then
+        result dry_run 0 "a bad launch line: status $rc, $(tr '\n' '|' <"$WORK/dry_run.err")"
+        return
+    fi
+    result dry_run 1 ""
+}
+
 # The terminal a person ran acrn-dm from is raw while the VM runs and
 # exactly restored however acrn-dm is stopped.
 case_terminal_restored() {
