@@ -137,9 +137,11 @@ std::vector<RequestFramer::Request> RequestFramer::feed(std::string_view bytes) 
         } else {
             pending_.append(piece);
             if (newline == std::string_view::npos) {
-                // ACRN's clients send one undelimited object a message.
-                if (!pending_.empty() && pending_.find_first_not_of(" \t\r") != std::string::npos &&
-                    nlohmann::json::accept(pending_)) {
+                // ACRN's clients send one undelimited object a message; only
+                // text that ends an object can be one (and parsing each
+                // piece of a long line would cost its length squared).
+                const std::size_t last = pending_.find_last_not_of(" \t\r");
+                if (last != std::string::npos && pending_[last] == '}' && nlohmann::json::accept(pending_)) {
                     requests.push_back(Request{std::move(pending_), false});
                     pending_.clear();
                 }

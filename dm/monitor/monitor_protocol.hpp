@@ -47,7 +47,7 @@ public:
 [[nodiscard]] std::string oversized_reply();
 
 // Cuts a connection's bytes into requests: at each newline, or where what
-// came so far is one whole JSON value (a client that sends ACRN's
+// came so far is one whole JSON object (a client that sends ACRN's
 // undelimited messages). A request longer than kMaxRequest is dropped up to
 // its newline (or, undelimited, everything so far) and reported oversized.
 class RequestFramer {
