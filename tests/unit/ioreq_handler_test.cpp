@@ -5,6 +5,7 @@
 #include "dm/io/io_buses.hpp"
 #include "dm/io/ioreq_handler.hpp"
 #include "tests/unit/device_test_support.hpp"
+#include "tests/unit/testdev_on_buses.hpp"
 
 namespace acrn::dm {
 namespace {
@@ -75,11 +76,7 @@ TEST(IoreqHandlerTest, MalformedRequestsAreAnsweredNotFatal) {
 TEST(IoreqHandlerTest, TestDeviceThroughConfigSpaceAndBars) {
     IoBuses buses;
     test_support::RecordingPower power;
-    auto device = std::make_shared<TestDevice>(power);
-    ASSERT_TRUE(buses.pci.add(PciAddress{0, 3, 0}, device));
-    device->place_bar(0, 0xC000'0000);
-    device->place_bar(1, 0x2000);
-    device->attach(buses.pio, buses.mmio);
+    ASSERT_TRUE(test_support::testdev_on_buses(buses, power));
 
     auto ids = pci(3, 0, 4, false);
     EXPECT_EQ(handle_ioreq(ids, buses, 0), IoreqResult::handled);

@@ -7,24 +7,18 @@
 
 #include <algorithm>
 
-#include "dm/devices/testdev.hpp"
 #include "dm/io/io_buses.hpp"
 #include "dm/io/ioreq_handler.hpp"
 #include "relay/ioreq_dispatcher.hpp"
 #include "tests/support/dispatcher_hsm.hpp"
 #include "tests/unit/device_test_support.hpp"
+#include "tests/unit/testdev_on_buses.hpp"
 
 namespace acrn::dm {
 namespace {
 
-acrn_io_request pio(std::uint64_t port, bool write, std::uint32_t value = 0) {
-    acrn_io_request request{};
-    request.type = ACRN_IOREQ_TYPE_PORTIO;
-    request.reqs.pio_request.direction = write ? ACRN_IOREQ_DIR_WRITE : ACRN_IOREQ_DIR_READ;
-    request.reqs.pio_request.address = port;
-    request.reqs.pio_request.size = 4;
-    request.reqs.pio_request.value = value;
-    return request;
+acrn_io_request pio(std::uint16_t port, bool write, std::uint32_t value = 0) {
+    return testing::port_request(write ? ACRN_IOREQ_DIR_WRITE : ACRN_IOREQ_DIR_READ, port, 4, value);
 }
 
 acrn_io_request mmio(std::uint64_t address) {
@@ -56,11 +50,7 @@ RequestCounts::Count count_of(const IoBuses& buses, const std::string& owner) {
 TEST(VmStatisticsTest, RequestsAreCountedByDeviceAcrossItsBarsAndAMove) {
     IoBuses buses;
     test_support::RecordingPower power;
-    auto device = std::make_shared<TestDevice>(power);
-    ASSERT_TRUE(buses.pci.add(PciAddress{0, 3, 0}, device));
-    device->place_bar(0, 0xC000'0000);
-    device->place_bar(1, 0x2000);
-    device->attach(buses.pio, buses.mmio);
+    ASSERT_TRUE(test_support::testdev_on_buses(buses, power));
 
     auto enable = config(3, 4, true, 0x3);  // I/O and memory decoding
     ASSERT_EQ(handle_ioreq(enable, buses, 0), IoreqResult::handled);
