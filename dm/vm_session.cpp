@@ -2,10 +2,12 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
-#include <unistd.h>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "common/log.hpp"
 #include "common/polling_cpus.hpp"

@@ -1,5 +1,7 @@
 #include "dm/stats/vm_statistics_json.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace acrn::dm {
 namespace {
 

@@ -2,7 +2,7 @@
 // every count, the histograms' buckets included, so a client can draw them.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "dm/stats/vm_statistics.hpp"
 

@@ -3,6 +3,7 @@
 // of JSON, against a target whose commands succeed or fail.
 #include <string>
 #include <string_view>
+#include <nlohmann/json.hpp>
 
 #include "dm/monitor/monitor_protocol.hpp"
 #include "tests/fuzz/fuzz_targets.hpp"

@@ -13,7 +13,11 @@ shift
 [ $# -ge 1 ] || { echo "usage: kvm-cases.sh BUILD_DIR CASE..." >&2; exit 2; }
 DM="$BUILD/bin/acrn-dm"
 G="$BUILD/guests"
-WORK=$(mktemp -d /tmp/kvm-tier.XXXXXX)
+# On a local tmpfs: in the test host /tmp may be the host's /tmp over 9p (a
+# CI clone under /tmp), where Unix sockets cannot be bound (ENXIO).
+scratch=/tmp
+[ -d /dev/shm ] && [ -w /dev/shm ] && scratch=/dev/shm
+WORK=$(mktemp -d "$scratch/kvm-tier.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
 have_kvm() { [ -c /dev/kvm ] && [ -r /dev/kvm ]; }

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <nlohmann/json.hpp>
 
 #include "common/unique_fd.hpp"
 #include "dm/machine/startup_error.hpp"
