@@ -283,11 +283,14 @@ case_boot_4cpu_testdev() {
     boot_and_power_off boot_4cpu_testdev 4 512 "0000:00:00.0 0000:00:01.0 0000:00:03.0" -s 3,testdev
 }
 
-# The most vCPUs a VM may have, and RAM above the 32-bit PCI hole (2 GiB
-# low, the rest from 4 GiB). (The test host's L1 has 2 GiB: the guest only
-# touches what its kernel uses.)
+# The most vCPUs a VM may have (the APs come up through INIT/SIPI), RAM
+# above the 32-bit PCI hole (2 GiB low, the rest from 4 GiB) and the PCI
+# testdev with 32- and 64-bit BARs (the 64-bit one above 4 GiB, in the
+# DSDT's 64-bit window), MSI and MSI-X capabilities. (The test host's L1 has
+# 2 GiB: the guest only touches what its kernel uses.) The tier runs this
+# one; boot_4cpu_testdev checks less of it in a boot of its own, by name.
 case_boot_8cpu_high_memory() {
-    boot_and_power_off boot_8cpu_high_memory 8 2200 "0000:00:00.0 0000:00:01.0"
+    boot_and_power_off boot_8cpu_high_memory 8 2200 "0000:00:00.0 0000:00:01.0 0000:00:03.0" -s 3,testdev
 }
 
 # Two vCPUs: boot and report, type into the shell, then the guest reboots:

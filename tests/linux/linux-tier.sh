@@ -17,7 +17,8 @@ NO_KVM_CASES=(missing_files)
 # one device at a time: run them by name (linux-tier.sh BUILD_DIR
 # virtio_blk ...). All virtio cases also run under QEMU's own devices:
 # LINUX_CASES_VMM=qemu linux-cases.sh (a test aid).
-KVM_CASES=(shell_reboot_sigterm boot_4cpu_testdev boot_8cpu_high_memory virtio_all)
+# boot_4cpu_testdev runs by name: boot_8cpu_high_memory has the testdev too.
+KVM_CASES=(shell_reboot_sigterm boot_8cpu_high_memory virtio_all)
 # one case's limit when it runs alone, the test host's boot included (a case takes < 1.5 min, virtio_all < 4)
 CASE_TIMEOUT_S=${LINUX_TIER_CASE_TIMEOUT_S:-540}
 
