@@ -15,6 +15,7 @@
 #include "dm/machine/launch_check.hpp"
 #include "dm/monitor/command_monitor.hpp"
 #include "dm/monitor/running_vm.hpp"
+#include "dm/monitor/vm_events.hpp"
 #include "dm/serial_consoles.hpp"
 #include "dm/vm_session.hpp"
 #include "relay/hosted_relay.hpp"
@@ -70,16 +71,17 @@ int main(int argc, char** argv) {
             }
         });
         RunningVm monitor_target;
+        VmEvents vm_events(loop);
         std::optional<CommandMonitor> monitor;  // kept across guest resets, as the consoles are
         if (options.cmd_monitor) {
-            monitor.emplace(loop, *options.cmd_monitor, monitor_target);
+            monitor.emplace(loop, *options.cmd_monitor, monitor_target, vm_events);
         }
         // A guest reset ends one session; the VM is built again from the
         // same options and boots in this process, as ACRN's device model does.
         for (unsigned boot = 1;; ++boot) {
             VmSession::Outcome outcome;
             {
-                VmSession session(options, *hsm, loop, consoles);
+                VmSession session(options, *hsm, loop, consoles, vm_events);
                 running = &session;
                 monitor_target.set(&session, boot);
                 outcome = session.run();

@@ -14,6 +14,9 @@ public:
     // The guest asked for a reset (0xCF9, the i8042, the ACPI reset register):
     // the VM is reset and boots again in the same process, as in ACRN.
     virtual void request_reset(const std::string& reason) = 0;
+    // The guest wrote S5 to PM1a: it powered itself off, or the hypervisor
+    // did so for it after a triple fault, as ACRN's does.
+    virtual void guest_soft_off() { request_power_off(0, "guest entered ACPI S5 (soft off)"); }
 };
 
 }  // namespace acrn::dm

@@ -21,7 +21,11 @@
 #include "dm/machine/firmware_tables.hpp"
 #include "dm/machine/machine.hpp"
 #include "dm/machine/machine_builder.hpp"
+#include "dm/cli/option_values.hpp"
 #include "dm/monitor/monitor_protocol.hpp"
+#include "dm/monitor/vm_events.hpp"
+#include "dm/pci/pci_bus.hpp"
+#include "dm/virtio/virtio_blk.hpp"
 #include "dm/service_notify.hpp"
 #include "dm/stats/vm_statistics.hpp"
 #include "relay/hsm.hpp"
@@ -43,8 +47,9 @@ void check(int rc, const std::string& what) {
 
 void VmSession::PageDeleter::operator()(acrn_io_request_buffer* page) const noexcept { std::free(page); }
 
-VmSession::VmSession(DmOptions options, Hsm& hsm, boost::asio::io_context& loop, const SerialConsoles& consoles)
-    : options_(std::move(options)), hsm_(hsm), loop_(loop), consoles_(consoles) {}
+VmSession::VmSession(DmOptions options, Hsm& hsm, boost::asio::io_context& loop, const SerialConsoles& consoles,
+                     VmEvents& events)
+    : options_(std::move(options)), hsm_(hsm), loop_(loop), consoles_(consoles), events_(events) {}
 
 VmSession::~VmSession() {
     // The ioreq thread and the vCPUs must stop before devices go away.
@@ -60,6 +65,45 @@ void VmSession::request_power_off(int exit_status, const std::string& reason) {
 }
 
 void VmSession::request_reset(const std::string& reason) { end_with(Outcome{true, 0}, "resetting: " + reason); }
+
+// ACRN's hypervisor reports a triple fault as an event and then writes S5
+// for the guest; ours counts the exit that the device model can read.
+void VmSession::guest_soft_off() {
+    HypervisorStats stats;
+    const bool triple_fault = hsm_.hypervisor_stats(stats) == 0 &&
+                              stats.exits[static_cast<std::size_t>(VcpuExit::shutdown)] > 0;
+    if (triple_fault) {
+        events_.triple_fault();
+    }
+    events_.powered_off();
+    request_power_off(0, triple_fault ? "the guest's triple fault (the hypervisor put it in S5)"
+                                      : "guest entered ACPI S5 (soft off)");
+}
+
+void VmSession::insert_disk(const std::string& address, const std::string& path) {
+    if (!machine_) {
+        throw MonitorError("blkrescan: the VM is not built yet");
+    }
+    PciSlotSpec slot;
+    if (const std::string error = cli::parse_pci_address(address, slot); !error.empty()) {
+        throw MonitorError("blkrescan: " + error);
+    }
+    const PciAddress pci{slot.bus, slot.slot, slot.func};
+    const std::shared_ptr<PciDevice> device = machine_->buses().pci.find(pci);
+    if (!device) {
+        throw MonitorError("blkrescan: no device at " + pci.text());
+    }
+    auto* disk = dynamic_cast<VirtioBlk*>(device.get());
+    if (disk == nullptr) {
+        throw MonitorError("blkrescan: " + pci.text() + " is " + device->name() + ", not virtio-blk");
+    }
+    try {
+        disk->insert_image(path);
+    } catch (const std::exception& error) {
+        throw MonitorError(std::string("blkrescan: ") + error.what());
+    }
+    log_notice("blkrescan: virtio-blk at {} now reads {} ({} sectors)", pci.text(), path, disk->capacity_sectors());
+}
 
 void VmSession::end_with(Outcome outcome, const std::string& reason) {
     {
@@ -172,7 +216,7 @@ VmSession::Outcome VmSession::run() {
     }
     create_vm();
     map_memory();
-    machine_ = build_machine(options_, MachineServices{hsm_, *memory_, loop_, consoles_, *this, vcpu_count_});
+    machine_ = build_machine(options_, MachineServices{hsm_, *memory_, loop_, consoles_, *this, vcpu_count_, &events_});
     write_firmware_tables(options_, vcpu_count_, machine_->pci_windows(), *memory_);
     check(hsm_.set_vcpu_regs(load_boot_images(images, options_, *memory_)), "cannot set the boot vCPU's registers");
 
@@ -202,6 +246,7 @@ VmSession::Outcome VmSession::run() {
     run_event_loop(loop_, fail);
 
     stop_vm();
+    events_.flush();  // a power-off event reaches its clients before acrn-dm exits
     log_info("VM '{}' stopped after {} I/O requests", options_.vm_name,
              ioreq_loop_ ? ioreq_loop_->requests_served() : 0);
     std::lock_guard lock(power_mutex_);

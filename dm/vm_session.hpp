@@ -31,12 +31,14 @@ class IoreqLoop;
 class Machine;
 class SerialConsoles;
 class StormMonitor;
+class VmEvents;
 
 class VmSession final : public PowerControl {
 public:
-    // `loop` and `consoles` belong to the acrn-dm process and outlive every
-    // session (a guest reset builds a new session on them).
-    VmSession(DmOptions options, Hsm& hsm, boost::asio::io_context& loop, const SerialConsoles& consoles);
+    // `loop`, `consoles` and `events` belong to the acrn-dm process and
+    // outlive every session (a guest reset builds a new session on them).
+    VmSession(DmOptions options, Hsm& hsm, boost::asio::io_context& loop, const SerialConsoles& consoles,
+              VmEvents& events);
     VmSession(const VmSession&) = delete;
     VmSession& operator=(const VmSession&) = delete;
     ~VmSession() override;
@@ -55,6 +57,8 @@ public:
 
     void request_power_off(int exit_status, const std::string& reason) override;
     void request_reset(const std::string& reason) override;
+    // Tells a triple fault (the hypervisor's S5) from the guest's own, for the VM events.
+    void guest_soft_off() override;
 
     // For the command monitor, on the main thread while run() runs.
     // Presses the ACPI power button; the VM stops hard if the guest is not
@@ -63,6 +67,8 @@ public:
     // Throw MonitorError when the VM is not in the state to pause or resume.
     void pause();
     void resume();
+    // blkrescan: the `nodisk` virtio-blk at `address` ([bus:]slot[:func]) gets the image at `path`.
+    void insert_disk(const std::string& address, const std::string& path);
     [[nodiscard]] nlohmann::json describe() const;
     [[nodiscard]] VmStatistics statistics() const;
 
@@ -82,6 +88,7 @@ private:
     Hsm& hsm_;
     boost::asio::io_context& loop_;
     const SerialConsoles& consoles_;
+    VmEvents& events_;
     std::unique_ptr<GuestMemory> memory_;
     struct PageDeleter {
         void operator()(acrn_io_request_buffer* page) const noexcept;

@@ -172,13 +172,7 @@ std::string parse_memory_option(std::string_view text, std::uint64_t& bytes) {
     return {};
 }
 
-std::string parse_pci_slot(std::string_view text, PciSlotSpec& out) {
-    static constexpr std::string_view kSyntax = " (expected [bus:]slot[:func],emulation[,config])";
-    const auto comma = text.find(',');
-    if (comma == std::string_view::npos) {
-        return "missing emulation in " + quote(text) + std::string(kSyntax);
-    }
-    const auto address = text.substr(0, comma);
+std::string parse_pci_address(std::string_view address, PciSlotSpec& out) {
     std::vector<std::string_view> fields;
     for (std::size_t start = 0;;) {
         const auto at = address.find_first_of(":/.", start);
@@ -188,7 +182,7 @@ std::string parse_pci_slot(std::string_view text, PciSlotSpec& out) {
     }
     std::array<std::uint64_t, 3> values{};
     if (fields.size() > 3) {
-        return "invalid PCI address " + quote(address) + std::string(kSyntax);
+        return "invalid PCI address " + quote(address) + " (expected [bus:]slot[:func])";
     }
     for (std::size_t i = 0; i < fields.size(); ++i) {
         if (!parse_decimal(fields[i], values[i])) {
@@ -209,6 +203,23 @@ std::string parse_pci_slot(std::string_view text, PciSlotSpec& out) {
     if (bus > 255) return "PCI bus in " + quote(address) + " is out of range (0..255)";
     if (slot > 31) return "PCI slot in " + quote(address) + " is out of range (0..31)";
     if (func > 7) return "PCI function in " + quote(address) + " is out of range (0..7)";
+    out.bus = static_cast<std::uint8_t>(bus);
+    out.slot = static_cast<std::uint8_t>(slot);
+    out.func = static_cast<std::uint8_t>(func);
+    return {};
+}
+
+std::string parse_pci_slot(std::string_view text, PciSlotSpec& out) {
+    static constexpr std::string_view kSyntax = " (expected [bus:]slot[:func],emulation[,config])";
+    const auto comma = text.find(',');
+    if (comma == std::string_view::npos) {
+        return "missing emulation in " + quote(text) + std::string(kSyntax);
+    }
+    const auto address = text.substr(0, comma);
+    PciSlotSpec parsed;
+    if (std::string error = parse_pci_address(address, parsed); !error.empty()) {
+        return error;
+    }
 
     const auto rest = text.substr(comma + 1);
     const auto comma2 = rest.find(',');
@@ -221,7 +232,7 @@ std::string parse_pci_slot(std::string_view text, PciSlotSpec& out) {
     if (known == nullptr) {
         return "unknown emulation " + quote(emulation) + " in " + quote(text);
     }
-    if (known->bus0_only && bus != 0) {
+    if (known->bus0_only && parsed.bus != 0) {
         return quote(emulation) + " must be on bus 0 (got " + quote(address) + ")";
     }
     if (known->support == PciEmulation::Support::implemented) {
@@ -229,8 +240,9 @@ std::string parse_pci_slot(std::string_view text, PciSlotSpec& out) {
             return quote(emulation) + " " + error;
         }
     }
-    out = PciSlotSpec{static_cast<std::uint8_t>(bus), static_cast<std::uint8_t>(slot), static_cast<std::uint8_t>(func),
-                      std::string(emulation), std::string(config)};
+    parsed.emulation = std::string(emulation);
+    parsed.config = std::string(config);
+    out = std::move(parsed);
     return {};
 }
 

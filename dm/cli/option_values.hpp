@@ -30,6 +30,9 @@ inline constexpr std::uint64_t kMaxMemory = 1ull << 40;    // 1 TiB
 // `-m`: parse_memory_size() plus the range and 4 KiB-granularity checks.
 [[nodiscard]] std::string parse_memory_option(std::string_view text, std::uint64_t& bytes);
 
+// `[bus:]slot[:func]` (decimal; `.` and `/` separate too), into out's address.
+[[nodiscard]] std::string parse_pci_address(std::string_view address, PciSlotSpec& out);
+
 // `-s [bus:]slot[:func],emul[,config]`. Checks the address, that the emulation
 // is in the device table (implemented, not yet or obsolete), the bus where
 // the emulation needs bus 0, and an implemented emulation's config with the

@@ -161,7 +161,7 @@ void AcpiPm::write_control(std::uint64_t offset, std::uint32_t size, std::uint64
     }
     const unsigned sleep_type = (written & kSleepTypeMask) >> kSleepTypeShift;
     if (sleep_type == platform::kSleepTypeS5) {
-        power_.request_power_off(0, "guest entered ACPI S5 (soft off)");
+        power_.guest_soft_off();
     } else {
         static RateLimiter limiter;
         if (limiter.allow()) {

@@ -226,7 +226,7 @@ void RtcCmos::write_register(std::uint8_t index, std::uint8_t value, std::int64_
         // Written while the clock runs: it goes on from the new value.
         latch_time(guest_seconds(now));
         cmos_[index] = value;
-        offset_seconds_ = time_from_registers() - floor_div(now, kNsPerSecond);
+        take_time_from_registers(now);
         return;
     }
     switch (index) {
@@ -253,12 +253,25 @@ void RtcCmos::write_register_b(std::uint8_t value, std::int64_t now) {
     }
     cmos_[kRegisterB] = value;
     if (!was_running && clock_running()) {
-        offset_seconds_ = time_from_registers() - floor_div(now, kNsPerSecond);
+        take_time_from_registers(now);
         last_update_check_ns_ = now;
     }
     // An enable for a flag that is already set interrupts at once.
     update_interrupt();
     arm_timer(now);
+}
+
+void RtcCmos::on_time_set(TimeSetHook hook) {
+    std::lock_guard lock(mutex_);
+    time_set_hook_ = std::move(hook);
+}
+
+void RtcCmos::take_time_from_registers(std::int64_t now) {
+    const std::int64_t before = guest_seconds(now);
+    offset_seconds_ = time_from_registers() - floor_div(now, kNsPerSecond);
+    if (time_set_hook_) {
+        time_set_hook_(before, guest_seconds(now));
+    }
 }
 
 std::int64_t RtcCmos::guest_seconds(std::int64_t now) const { return floor_div(now, kNsPerSecond) + offset_seconds_; }

@@ -86,6 +86,11 @@ public:
     RtcCmos(const RtcCmos&) = delete;
     RtcCmos& operator=(const RtcCmos&) = delete;
 
+    // Called, under the device's lock, each time the guest sets the clock
+    // (seconds since the epoch on the guest's clock, before and after).
+    using TimeSetHook = std::function<void(std::int64_t old_time, std::int64_t new_time)>;
+    void on_time_set(TimeSetHook hook);
+
     [[nodiscard]] std::uint64_t read(const IoAccess& access) override;
     void write(const IoAccess& access, std::uint64_t value) override;
 
@@ -96,6 +101,8 @@ private:
     void write_register_b(std::uint8_t value, std::int64_t now);
     [[nodiscard]] bool clock_running() const { return (cmos_[kRegisterB] & kSet) == 0; }
     [[nodiscard]] std::int64_t guest_seconds(std::int64_t now) const;
+    // The clock goes on from the time registers; the hook hears of it.
+    void take_time_from_registers(std::int64_t now);
     // The time registers from the guest's clock, in the current format.
     void latch_time(std::int64_t guest_time);
     // The guest's clock from the time registers.
@@ -115,6 +122,7 @@ private:
     std::array<std::uint8_t, kSize> cmos_{};
     std::uint8_t index_ = 0;
     std::int64_t offset_seconds_ = 0;
+    TimeSetHook time_set_hook_;
     std::int64_t last_update_check_ns_;
     std::int64_t last_periodic_check_ns_;
     bool line_high_ = false;

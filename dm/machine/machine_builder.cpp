@@ -13,6 +13,7 @@
 #include "dm/machine/device_table.hpp"
 #include "dm/machine/machine.hpp"
 #include "dm/machine/startup_error.hpp"
+#include "dm/monitor/vm_events.hpp"
 #include "dm/pci/pci_device.hpp"
 #include "dm/pci/pci_ecam.hpp"
 #include "dm/platform_layout.hpp"
@@ -33,10 +34,14 @@ void add_platform_devices(Machine& machine, const DmOptions& options, const Mach
                           std::make_shared<ResetControl>(services.power), "reset-control");
     const GuestMemory& memory = services.memory;
     const std::uint64_t high_memory = memory.size() - memory.low_memory_end();  // from 4 GiB
-    machine.add_io_device(pio, RtcCmos::kPort, RtcCmos::kWidth,
-                          std::make_shared<RtcCmos>(services.loop, machine.interrupts().add_line(platform::kRtcGsi, "rtc"),
-                                                    memory.low_memory_end(), high_memory),
-                          "rtc");
+    auto rtc = std::make_shared<RtcCmos>(services.loop, machine.interrupts().add_line(platform::kRtcGsi, "rtc"),
+                                         memory.low_memory_end(), high_memory);
+    if (services.events != nullptr) {
+        rtc->on_time_set([events = services.events](std::int64_t old_time, std::int64_t new_time) {
+            events->rtc_changed(old_time, new_time);
+        });
+    }
+    machine.add_io_device(pio, RtcCmos::kPort, RtcCmos::kWidth, rtc, "rtc");
     auto i8042 = std::make_shared<I8042>(services.power);
     machine.add_io_device(pio, I8042::kDataPort, I8042::kWidth, i8042, "i8042-data");
     machine.add_io_device(pio, I8042::kCommandPort, I8042::kWidth, i8042, "i8042-command");

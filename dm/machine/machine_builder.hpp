@@ -21,6 +21,7 @@ class GuestMemory;
 class Machine;
 class PowerControl;
 class SerialConsoles;
+class VmEventReporter;
 
 struct MachineServices {
     Hsm& hsm;
@@ -29,6 +30,7 @@ struct MachineServices {
     const SerialConsoles& consoles;
     PowerControl& power;
     unsigned vcpus;
+    VmEventReporter* events = nullptr;  // the RTC reports the guest's clock changes to it
 };
 
 // Throws StartupError naming the device or option that cannot be built.

@@ -11,11 +11,13 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <set>
 
 #include "common/log.hpp"
 #include "dm/machine/startup_error.hpp"
 #include "dm/monitor/monitor_protocol.hpp"
+#include "dm/monitor/vm_events.hpp"
 
 namespace acrn::dm {
 
@@ -46,10 +48,34 @@ struct CommandMonitor::State : std::enable_shared_from_this<CommandMonitor::Stat
         std::array<char, 4096> buffer{};
         std::deque<std::string> replies;  // the front one is being written
         bool close_after_replies = false;
+        std::optional<VmEvents::SubscriptionId> events;  // set once it registered for the VM's events
     };
 
-    State(asio::io_context& loop, std::string socket_path, MonitorTarget& monitor_target)
-        : acceptor(loop), path(std::move(socket_path)), target(&monitor_target) {}
+    // The client a request came from, for register_vm_event_client.
+    struct Connection final : MonitorConnection {
+        Connection(State& monitor, std::shared_ptr<Client> from) : state(monitor), client(std::move(from)) {}
+        void take_vm_events() override { state.take_vm_events(client); }
+        State& state;
+        std::shared_ptr<Client> client;
+    };
+
+    State(asio::io_context& loop, std::string socket_path, MonitorTarget& monitor_target, VmEvents& vm_events)
+        : acceptor(loop), path(std::move(socket_path)), target(&monitor_target), events(vm_events) {}
+
+    void take_vm_events(const std::shared_ptr<Client>& client) {
+        if (client->events) {
+            throw MonitorError("register_vm_event_client: this connection takes the VM events already");
+        }
+        client->events = events.subscribe(
+            [weak_self = weak_from_this(), weak_client = std::weak_ptr<Client>(client)](const std::string& line) {
+                const auto self = weak_self.lock();
+                const auto to = weak_client.lock();
+                if (self && to && self->target != nullptr) {
+                    self->send(to, line);
+                }
+            });
+        log_info("command monitor: a client takes the VM events");
+    }
 
     void accept() {
         auto client = std::make_shared<Client>(acceptor.get_executor());
@@ -90,9 +116,11 @@ struct CommandMonitor::State : std::enable_shared_from_this<CommandMonitor::Stat
                     self->drop(client);
                     return;
                 }
+                Connection connection(*self, client);
                 for (const RequestFramer::Request& request :
                      client->framer.feed(std::string_view(client->buffer.data(), length))) {
-                    self->send(client, request.oversized ? oversized_reply() : answer_request(request.text, *self->target));
+                    self->send(client, request.oversized ? oversized_reply()
+                                                         : answer_request(request.text, *self->target, connection));
                     if (self->target == nullptr) {
                         return;  // the command ended the monitor
                     }
@@ -125,6 +153,10 @@ struct CommandMonitor::State : std::enable_shared_from_this<CommandMonitor::Stat
     }
 
     void drop(const std::shared_ptr<Client>& client) {
+        if (client->events) {
+            events.unsubscribe(*client->events);
+            client->events.reset();
+        }
         boost::system::error_code ignored;
         client->socket.close(ignored);
         clients.erase(client);
@@ -135,6 +167,9 @@ struct CommandMonitor::State : std::enable_shared_from_this<CommandMonitor::Stat
         boost::system::error_code ignored;
         acceptor.close(ignored);
         for (const auto& client : clients) {
+            if (client->events) {
+                events.unsubscribe(*client->events);
+            }
             client->socket.close(ignored);
         }
         clients.clear();
@@ -144,11 +179,13 @@ struct CommandMonitor::State : std::enable_shared_from_this<CommandMonitor::Stat
     Protocol::acceptor acceptor;
     const std::string path;
     MonitorTarget* target;  // null once closed
+    VmEvents& events;
     std::set<std::shared_ptr<Client>> clients;
 };
 
-CommandMonitor::CommandMonitor(asio::io_context& loop, const std::string& path, MonitorTarget& target)
-    : state_(std::make_shared<State>(loop, path, target)) {
+CommandMonitor::CommandMonitor(asio::io_context& loop, const std::string& path, MonitorTarget& target,
+                               VmEvents& events)
+    : state_(std::make_shared<State>(loop, path, target, events)) {
     if (path.empty() || path.size() >= sizeof(sockaddr_un::sun_path)) {
         throw StartupError(kExitFailure, "--cmd_monitor: a Unix socket path must be 1 to " +
                                              std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes: " + path);

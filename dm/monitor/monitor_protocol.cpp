@@ -5,6 +5,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "dm/cli/option_values.hpp"
+
 namespace acrn::dm {
 namespace {
 
@@ -34,29 +36,49 @@ std::chrono::seconds power_off_deadline(const std::string& arguments) {
     return deadline;
 }
 
-using Command = std::function<json(MonitorTarget&, const std::string& arguments)>;
+// "blkrescan" takes "<slot>,<path>", the slot as -s writes it ([bus:]slot[:func]).
+json blkrescan(MonitorTarget& target, const std::string& arguments) {
+    static const std::string kSyntax = " (arguments: \"<slot>,<path>\", the slot as -s gives it)";
+    const std::size_t comma = arguments.find(',');
+    if (comma == std::string::npos) {
+        throw MonitorError("blkrescan: no image path in '" + arguments + "'" + kSyntax);
+    }
+    const std::string address = arguments.substr(0, comma);
+    const std::string path = arguments.substr(comma + 1);
+    PciSlotSpec slot;
+    if (const std::string error = cli::parse_pci_address(address, slot); !error.empty()) {
+        throw MonitorError("blkrescan: " + error + kSyntax);
+    }
+    if (path.empty() || path == "nodisk") {
+        throw MonitorError("blkrescan: '" + path + "' is not an image path" + kSyntax);
+    }
+    target.blkrescan(address, path);
+    return json{{"slot", std::to_string(slot.bus) + ":" + std::to_string(slot.slot) + "." + std::to_string(slot.func)},
+                {"path", path}};
+}
+
+using Command = std::function<json(MonitorTarget&, MonitorConnection&, const std::string& arguments)>;
 
 const std::map<std::string_view, Command>& command_table() {
     static const std::map<std::string_view, Command> table = {
-        {"destroy", [](MonitorTarget& t, const std::string&) { t.destroy(); return json::object(); }},
+        {"destroy", [](MonitorTarget& t, MonitorConnection&, const std::string&) { t.destroy(); return json::object(); }},
         {"poweroff",
-         [](MonitorTarget& t, const std::string& arguments) {
+         [](MonitorTarget& t, MonitorConnection&, const std::string& arguments) {
              const std::chrono::seconds deadline = power_off_deadline(arguments);
              t.power_off(deadline);
              return json{{"deadline_s", deadline.count()}};
          }},
-        {"pause", [](MonitorTarget& t, const std::string&) { t.pause(); return json::object(); }},
-        {"resume", [](MonitorTarget& t, const std::string&) { t.resume(); return json::object(); }},
-        {"reset", [](MonitorTarget& t, const std::string&) { t.reset(); return json::object(); }},
-        {"query", [](MonitorTarget& t, const std::string&) { return json{{"vm", t.query()}}; }},
-        {"stats", [](MonitorTarget& t, const std::string&) { return json{{"stats", t.stats()}}; }},
+        {"pause", [](MonitorTarget& t, MonitorConnection&, const std::string&) { t.pause(); return json::object(); }},
+        {"resume", [](MonitorTarget& t, MonitorConnection&, const std::string&) { t.resume(); return json::object(); }},
+        {"reset", [](MonitorTarget& t, MonitorConnection&, const std::string&) { t.reset(); return json::object(); }},
+        {"query", [](MonitorTarget& t, MonitorConnection&, const std::string&) { return json{{"vm", t.query()}}; }},
+        {"stats", [](MonitorTarget& t, MonitorConnection&, const std::string&) { return json{{"stats", t.stats()}}; }},
         {"blkrescan",
-         [](MonitorTarget&, const std::string&) -> json {
-             throw MonitorError("blkrescan: not supported yet (virtio-blk's nodisk drives cannot be filled yet)");
-         }},
+         [](MonitorTarget& t, MonitorConnection&, const std::string& arguments) { return blkrescan(t, arguments); }},
         {"register_vm_event_client",
-         [](MonitorTarget&, const std::string&) -> json {
-             throw MonitorError("register_vm_event_client: not supported yet (no VM events are sent yet)");
+         [](MonitorTarget&, MonitorConnection& connection, const std::string&) {
+             connection.take_vm_events();
+             return json::object();
          }},
     };
     return table;
@@ -79,7 +101,7 @@ std::string oversized_reply() {
     return failure("request longer than " + std::to_string(RequestFramer::kMaxRequest) + " bytes: ignored");
 }
 
-std::string answer_request(std::string_view request, MonitorTarget& target) {
+std::string answer_request(std::string_view request, MonitorTarget& target, MonitorConnection& connection) {
     const json parsed = json::parse(request.begin(), request.end(), nullptr, false);
     if (parsed.is_discarded()) {
         return failure("not JSON: a request is {\"command\": \"...\", \"arguments\": \"...\"}");
@@ -107,7 +129,7 @@ std::string answer_request(std::string_view request, MonitorTarget& target) {
         return failure("unknown command '" + name + "' (commands: " + known + ")");
     }
     try {
-        json body = command->second(target, arguments);
+        json body = command->second(target, connection, arguments);
         json out{{"ack", 0}};
         out.update(body);
         return reply(out);

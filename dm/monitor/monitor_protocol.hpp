@@ -34,15 +34,27 @@ public:
     virtual void pause() = 0;
     virtual void resume() = 0;
     virtual void reset() = 0;
+    // Gives the `nodisk` virtio-blk at `address` the image at `path`.
+    virtual void blkrescan(const std::string& address, const std::string& path) = 0;
     [[nodiscard]] virtual nlohmann::json query() = 0;
     [[nodiscard]] virtual nlohmann::json stats() = 0;
+};
+
+// The connection a request came on, for the commands that act on it.
+class MonitorConnection {
+public:
+    virtual ~MonitorConnection() = default;
+    // From now on the VM's events are sent on this connection too (between
+    // replies, one JSON object a line). Throws MonitorError if it cannot.
+    virtual void take_vm_events() = 0;
 };
 
 // The commands, for the error that lists them.
 [[nodiscard]] const std::vector<std::string_view>& monitor_commands();
 
 // Answers one request (its text, without framing) with one line ending in '\n'.
-[[nodiscard]] std::string answer_request(std::string_view request, MonitorTarget& target);
+[[nodiscard]] std::string answer_request(std::string_view request, MonitorTarget& target,
+                                         MonitorConnection& connection);
 // The reply to a request past RequestFramer::kMaxRequest.
 [[nodiscard]] std::string oversized_reply();
 

@@ -28,6 +28,9 @@ public:
     void pause() override { current().pause(); }
     void resume() override { current().resume(); }
     void reset() override { current().request_reset("reset command on the command monitor"); }
+    void blkrescan(const std::string& address, const std::string& path) override {
+        current().insert_disk(address, path);
+    }
     [[nodiscard]] nlohmann::json query() override {
         nlohmann::json vm = current().describe();
         vm["boot"] = boot_;

@@ -19,6 +19,7 @@ public:
     void pause() override { maybe_fail(); }
     void resume() override { maybe_fail(); }
     void reset() override { maybe_fail(); }
+    void blkrescan(const std::string&, const std::string&) override { maybe_fail(); }
     nlohmann::json query() override {
         maybe_fail();
         return {{"name", "fuzz"}};
@@ -37,6 +38,19 @@ private:
     bool fail_;
 };
 
+class FuzzConnection final : public dm::MonitorConnection {
+public:
+    void take_vm_events() override {
+        if (taken_) {
+            throw dm::MonitorError("taken already");
+        }
+        taken_ = true;
+    }
+
+private:
+    bool taken_ = false;
+};
+
 }  // namespace
 
 int monitor_protocol(const std::uint8_t* data, std::size_t size) {
@@ -44,6 +58,7 @@ int monitor_protocol(const std::uint8_t* data, std::size_t size) {
         return 0;
     }
     FuzzTarget target(data[0] & 1);
+    FuzzConnection connection;
     dm::RequestFramer framer;
     std::string_view bytes(reinterpret_cast<const char*>(data + 1), size - 1);
     // The first byte also sets how the stream arrives: in pieces of 1 to 128 bytes.
@@ -52,7 +67,7 @@ int monitor_protocol(const std::uint8_t* data, std::size_t size) {
         const std::string_view chunk = bytes.substr(0, piece);
         bytes.remove_prefix(chunk.size());
         for (const dm::RequestFramer::Request& request : framer.feed(chunk)) {
-            const std::string reply = request.oversized ? dm::oversized_reply() : dm::answer_request(request.text, target);
+            const std::string reply = request.oversized ? dm::oversized_reply() : dm::answer_request(request.text, target, connection);
             if (reply.empty() || reply.back() != '\n' || !nlohmann::json::accept(reply.substr(0, reply.size() - 1))) {
                 __builtin_trap();  // every request gets one line of JSON
             }

@@ -17,6 +17,7 @@
 #include "common/unique_fd.hpp"
 #include "dm/machine/startup_error.hpp"
 #include "dm/monitor/monitor_protocol.hpp"
+#include "dm/monitor/vm_events.hpp"
 
 namespace acrn::dm {
 namespace {
@@ -28,6 +29,7 @@ public:
     void pause() override {}
     void resume() override {}
     void reset() override {}
+    void blkrescan(const std::string&, const std::string&) override {}
     nlohmann::json query() override { return {{"name", "vm1"}}; }
     nlohmann::json stats() override { return nlohmann::json::object(); }
     int destroyed = 0;
@@ -76,13 +78,14 @@ protected:
     }
 
     boost::asio::io_context loop_;
+    VmEvents events_{loop_, std::chrono::milliseconds(20)};
     CountingTarget target_;
     std::string dir_;
     std::string path_;
 };
 
 TEST_F(CommandMonitorTest, ServesSeveralClientsAtOnceEachRequestAnswered) {
-    CommandMonitor monitor(loop_, path_, target_);
+    CommandMonitor monitor(loop_, path_, target_, events_);
     struct stat info {};
     ASSERT_EQ(::stat(path_.c_str(), &info), 0);
     EXPECT_TRUE(S_ISSOCK(info.st_mode));
@@ -103,8 +106,36 @@ TEST_F(CommandMonitorTest, ServesSeveralClientsAtOnceEachRequestAnswered) {
     EXPECT_EQ(target_.destroyed, 2);
 }
 
+TEST_F(CommandMonitorTest, EveryRegisteredClientGetsTheVmEvents) {
+    CommandMonitor monitor(loop_, path_, target_, events_);
+    UniqueFd first = connect_client();
+    UniqueFd second = connect_client();
+    UniqueFd bystander = connect_client();
+    send_text(first, "{\"command\":\"register_vm_event_client\"}\n");
+    send_text(second, "{\"command\":\"register_vm_event_client\"}\n{\"command\":\"register_vm_event_client\"}\n");
+    EXPECT_EQ(replies(first, 1), "{\"ack\":0}\n");
+    const std::string twice = replies(second, 2);
+    EXPECT_EQ(twice.substr(0, 10), "{\"ack\":0}\n");
+    EXPECT_NE(twice.find("\"ack\":-1"), std::string::npos) << "a second registration on one connection: " << twice;
+
+    events_.rtc_changed(1'000'000, 1'000'100);  // set in two steps, one event
+    events_.rtc_changed(1'000'100, 1'000'160);
+    events_.powered_off();
+    const std::string got = replies(first, 2);
+    EXPECT_NE(got.find("{\"vm_event\":1}\n"), std::string::npos) << got;
+    EXPECT_NE(got.find("{\"delta_time\":160,\"last_time\":1000000,\"vm_event\":0}\n"), std::string::npos) << got;
+    EXPECT_EQ(replies(second, 2).size(), got.size()) << "the second client got them too";
+
+    second.reset();  // a client that goes away is dropped; the others go on
+    loop_.run_for(std::chrono::milliseconds(20));
+    loop_.restart();
+    events_.triple_fault();
+    EXPECT_EQ(replies(first, 1), "{\"vm_event\":2}\n");
+    EXPECT_EQ(replies(bystander, 1), "") << "only registered clients get events";
+}
+
 TEST_F(CommandMonitorTest, ReplacesAStaleSocketAndRemovesItsOwnAtTheEnd) {
-    { CommandMonitor first(loop_, path_, target_); }
+    { CommandMonitor first(loop_, path_, target_, events_); }
     EXPECT_NE(::access(path_.c_str(), F_OK), 0) << "removed when the monitor ends";
     // A socket file left by a process that died.
     UniqueFd stale(::socket(AF_UNIX, SOCK_STREAM, 0));
@@ -113,7 +144,7 @@ TEST_F(CommandMonitorTest, ReplacesAStaleSocketAndRemovesItsOwnAtTheEnd) {
     path_.copy(address.sun_path, sizeof(address.sun_path) - 1);
     ASSERT_EQ(::bind(stale.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
     stale.reset();
-    CommandMonitor monitor(loop_, path_, target_);
+    CommandMonitor monitor(loop_, path_, target_, events_);
     UniqueFd client = connect_client();
     send_text(client, "{\"command\":\"destroy\"}\n");
     EXPECT_EQ(replies(client, 1), "{\"ack\":0}\n");
@@ -122,7 +153,7 @@ TEST_F(CommandMonitorTest, ReplacesAStaleSocketAndRemovesItsOwnAtTheEnd) {
 TEST_F(CommandMonitorTest, RefusesAPathThatIsNotASocketOrTooLong) {
     std::ofstream(path_) << "not a socket";
     try {
-        CommandMonitor monitor(loop_, path_, target_);
+        CommandMonitor monitor(loop_, path_, target_, events_);
         FAIL() << "a regular file was replaced";
     } catch (const StartupError& error) {
         EXPECT_NE(std::string(error.what()).find("exists and is not a socket"), std::string::npos) << error.what();
@@ -131,7 +162,7 @@ TEST_F(CommandMonitorTest, RefusesAPathThatIsNotASocketOrTooLong) {
     std::string content;
     std::getline(kept, content);
     EXPECT_EQ(content, "not a socket") << "the file is left alone";
-    EXPECT_THROW(CommandMonitor(loop_, dir_ + "/" + std::string(120, 'p'), target_), StartupError);
+    EXPECT_THROW(CommandMonitor(loop_, dir_ + "/" + std::string(120, 'p'), target_, events_), StartupError);
 }
 
 }  // namespace

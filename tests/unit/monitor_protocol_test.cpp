@@ -25,6 +25,12 @@ public:
     void pause() override { calls.push_back("pause"); }
     void resume() override { throw MonitorError("the VM is not paused"); }
     void reset() override { calls.push_back("reset"); }
+    void blkrescan(const std::string& address, const std::string& path) override {
+        if (path == "/missing.img") {
+            throw MonitorError("blkrescan: cannot open /missing.img");
+        }
+        calls.push_back("blkrescan " + address + " " + path);
+    }
     json query() override { return {{"name", "vm1"}}; }
     json stats() override { throw std::runtime_error("counters gone"); }
 
@@ -32,8 +38,20 @@ public:
     bool acpi = true;
 };
 
+class RecordingConnection final : public MonitorConnection {
+public:
+    void take_vm_events() override {
+        if (events) {
+            throw MonitorError("taken already");
+        }
+        events = true;
+    }
+    bool events = false;
+};
+
 json answer(const std::string& request, MonitorTarget& target) {
-    const std::string reply = answer_request(request, target);
+    RecordingConnection connection;
+    const std::string reply = answer_request(request, target, connection);
     EXPECT_EQ(reply.back(), '\n') << "one line per reply";
     EXPECT_EQ(reply.find('\n'), reply.size() - 1) << "one line per reply";
     return json::parse(reply);
@@ -67,7 +85,9 @@ TEST(MonitorProtocolTest, EveryBadRequestGetsAnErrorReply) {
     const std::vector<std::string> bad = {
         "garbage", "[1,2]", R"({"arguments":""})", R"({"command":5})", R"({"command":"destroy","arguments":7})",
         R"({"command":"destroy","arguments":")" + std::string(320, 'x') + "\"}", R"({"command":"explode"})",
-        R"({"command":"blkrescan","arguments":"3,/tmp/disk.img"})", R"({"command":"register_vm_event_client"})",
+        R"({"command":"blkrescan","arguments":"3"})", R"({"command":"blkrescan","arguments":"32,/a.img"})",
+        R"({"command":"blkrescan","arguments":"x,/a.img"})", R"({"command":"blkrescan","arguments":"3,"})",
+        R"({"command":"blkrescan","arguments":"3,nodisk"})", R"({"command":"blkrescan","arguments":"3,/missing.img"})",
         R"({"command":"resume"})", R"({"command":"stats"})", "",
     };
     for (const std::string& request : bad) {
@@ -113,6 +133,32 @@ TEST(MonitorProtocolTest, FramerDropsAnOversizedRequestAndKeepsGoing) {
     ASSERT_EQ(requests.size(), 1u);
     EXPECT_TRUE(requests[0].oversized);
     EXPECT_EQ(json::parse(oversized_reply())["ack"], -1);
+}
+
+}  // namespace
+}  // namespace acrn::dm
+
+namespace acrn::dm {
+namespace {
+
+TEST(MonitorProtocolTest, BlkrescanTakesASlotAndAPath) {
+    RecordingTarget target;
+    EXPECT_EQ(answer(R"({"command":"blkrescan","arguments":"3,/tmp/disk.img"})", target),
+              json({{"ack", 0}, {"slot", "0:3.0"}, {"path", "/tmp/disk.img"}}));
+    EXPECT_EQ(answer(R"({"command":"blkrescan","arguments":"0:4:1,/a,b.img"})", target),
+              json({{"ack", 0}, {"slot", "0:4.1"}, {"path", "/a,b.img"}}));
+    EXPECT_EQ(target.calls, (std::vector<std::string>{"blkrescan 3 /tmp/disk.img", "blkrescan 0:4:1 /a,b.img"}));
+}
+
+TEST(MonitorProtocolTest, AConnectionTakesTheVmEventsOnce) {
+    RecordingTarget target;
+    RecordingConnection connection;
+    const auto ask = [&](const char* request) { return json::parse(answer_request(request, target, connection)); };
+    EXPECT_EQ(ask(R"({"command":"register_vm_event_client"})"), json({{"ack", 0}}));
+    EXPECT_TRUE(connection.events);
+    const json again = ask(R"({"command":"register_vm_event_client"})");
+    EXPECT_EQ(again["ack"], -1);
+    EXPECT_EQ(again["error"], "taken already");
 }
 
 }  // namespace

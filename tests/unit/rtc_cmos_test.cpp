@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <utility>
+#include <vector>
 
 #include "device_test_support.hpp"
 
@@ -123,6 +125,22 @@ TEST_F(RtcCmosTest, TimeWrittenWhileRunningGoesOnFromTheNewValue) {
     now_ns_ += 2 * kSecond;
     EXPECT_EQ(cmos(RtcCmos::kSeconds), 0x32);
     EXPECT_EQ(cmos(RtcCmos::kHours), 0x13);
+}
+
+TEST_F(RtcCmosTest, EachTimeTheGuestSetsTheClockTheHookHearsBeforeAndAfter) {
+    std::vector<std::pair<std::int64_t, std::int64_t>> changes;
+    rtc_.on_time_set([&](std::int64_t old_time, std::int64_t new_time) { changes.emplace_back(old_time, new_time); });
+    const std::int64_t host = kLeapDayAfternoon / kSecond;
+    set_cmos(RtcCmos::kMinutes, 0x05);  // while running: 40 minutes back
+    ASSERT_EQ(changes.size(), 1u);
+    EXPECT_EQ(changes[0], std::make_pair(host, host - 40 * 60));
+    set_cmos(RtcCmos::kRegisterB, RtcCmos::kSet | RtcCmos::k24Hour);
+    set_cmos(RtcCmos::kHours, 0x14);
+    EXPECT_EQ(changes.size(), 1u) << "nothing until SET is cleared";
+    now_ns_ += 5 * kSecond;  // frozen while SET: the guest's clock lost 5 s, and gained an hour
+    set_cmos(RtcCmos::kRegisterB, RtcCmos::k24Hour);
+    ASSERT_EQ(changes.size(), 2u);
+    EXPECT_EQ(changes[1], std::make_pair(host - 40 * 60 + 5, host - 40 * 60 + 3600));
 }
 
 TEST_F(RtcCmosTest, UpdateInProgressInTheLast244MicrosecondsOfASecond) {
