@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "common/log.hpp"
+#include "dm/boot_timeline.hpp"
 #include "dm/cli/options.hpp"
 #include "dm/host_cpus.hpp"
 #include "dm/logging.hpp"
@@ -23,6 +24,7 @@
 int main(int argc, char** argv) {
     using namespace acrn;
     using namespace acrn::dm;
+    const auto dm_started = BootTimeline::Clock::now();
 
     const ParseResult parsed = parse_command_line(argc, argv);
     if (const auto* exit = std::get_if<ParseExit>(&parsed)) {
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
         log_warning("{}", warning);
     }
     ::signal(SIGPIPE, SIG_IGN);
+    const auto options_checked = BootTimeline::Clock::now();
     if (options.dry_run) {
         const LaunchCheck check = check_launch(options);
         for (const std::string& note : check.notes) {
@@ -81,7 +84,13 @@ int main(int argc, char** argv) {
         for (unsigned boot = 1;; ++boot) {
             VmSession::Outcome outcome;
             {
-                VmSession session(options, *hsm, loop, consoles, vm_events);
+                // The first boot's phases count from acrn-dm's start, a later one's from its reset.
+                BootTimeline timeline(boot == 1 ? dm_started : BootTimeline::Clock::now(),
+                                      options.boot_marker.value_or(""));
+                if (boot == 1) {
+                    timeline.reached(BootPhase::options_checked, options_checked);
+                }
+                VmSession session(options, *hsm, loop, consoles, vm_events, timeline);
                 running = &session;
                 monitor_target.set(&session, boot);
                 outcome = session.run();

@@ -11,6 +11,7 @@
 
 #include "common/log.hpp"
 #include "common/polling_cpus.hpp"
+#include "dm/boot_timeline.hpp"
 #include "dm/devices/acpi_pm.hpp"
 #include "dm/event_loop.hpp"
 #include "dm/guest_memory.hpp"
@@ -48,8 +49,8 @@ void check(int rc, const std::string& what) {
 void VmSession::PageDeleter::operator()(acrn_io_request_buffer* page) const noexcept { std::free(page); }
 
 VmSession::VmSession(DmOptions options, Hsm& hsm, boost::asio::io_context& loop, const SerialConsoles& consoles,
-                     VmEvents& events)
-    : options_(std::move(options)), hsm_(hsm), loop_(loop), consoles_(consoles), events_(events) {}
+                     VmEvents& events, BootTimeline& timeline)
+    : options_(std::move(options)), hsm_(hsm), loop_(loop), consoles_(consoles), events_(events), timeline_(timeline) {}
 
 VmSession::~VmSession() {
     // The ioreq thread and the vCPUs must stop before devices go away.
@@ -200,13 +201,15 @@ nlohmann::json VmSession::describe() const {
             {"memory_mib", options_.memory_bytes >> 20},
             {"completion", options_.ioreq_polling ? "polling" : "notification"},
             {"pid", ::getpid()},
-            {"devices", std::move(devices)}};
+            {"devices", std::move(devices)},
+            {"boot_phases", timeline_.to_json()}};
 }
 
 VmSession::Outcome VmSession::run() {
     // Everything the user named is checked before any VM exists.
     notify_status("checking the boot images");
     const BootImages images = read_boot_images(options_);
+    timeline_.reached(BootPhase::images_read);
     notify_status("building the VM");
     try {
         memory_ = std::make_unique<GuestMemory>(
@@ -214,11 +217,16 @@ VmSession::Outcome VmSession::run() {
     } catch (const std::exception& error) {
         throw StartupError(kExitFailure, std::string("-m: cannot allocate guest memory: ") + error.what());
     }
+    timeline_.reached(BootPhase::memory_ready);
     create_vm();
     map_memory();
-    machine_ = build_machine(options_, MachineServices{hsm_, *memory_, loop_, consoles_, *this, vcpu_count_, &events_});
+    timeline_.reached(BootPhase::vm_created);
+    machine_ = build_machine(options_,
+                             MachineServices{hsm_, *memory_, loop_, consoles_, *this, vcpu_count_, &events_, &timeline_});
+    timeline_.reached(BootPhase::devices_built);
     write_firmware_tables(options_, vcpu_count_, machine_->pci_windows(), *memory_);
     check(hsm_.set_vcpu_regs(load_boot_images(images, options_, *memory_)), "cannot set the boot vCPU's registers");
+    timeline_.reached(BootPhase::images_loaded);
 
     const auto fail = [this](const std::string& reason) { request_power_off(1, reason); };
     ioreq_loop_ = std::make_unique<IoreqLoop>(hsm_, machine_->buses(), *ioreq_page_, vcpu_count_, fail);
@@ -240,6 +248,7 @@ VmSession::Outcome VmSession::run() {
     loop_.restart();  // the loop ran (and was stopped) before a guest reset
     check(hsm_.start_vm(), "cannot start the VM");
     started_ = std::chrono::steady_clock::now();
+    timeline_.reached(BootPhase::vm_started, started_);
     log_info("VM '{}' started: {} MiB, {} vCPU(s), {} I/O completion", options_.vm_name, options_.memory_bytes >> 20,
              vcpu_count_, options_.ioreq_polling ? "polling" : "notification");
     notify_ready("VM '" + options_.vm_name + "' running");

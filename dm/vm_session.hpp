@@ -26,6 +26,7 @@ class Hsm;
 
 namespace acrn::dm {
 
+class BootTimeline;
 class GuestMemory;
 class IoreqLoop;
 class Machine;
@@ -36,9 +37,10 @@ class VmEvents;
 class VmSession final : public PowerControl {
 public:
     // `loop`, `consoles` and `events` belong to the acrn-dm process and
-    // outlive every session (a guest reset builds a new session on them).
+    // outlive every session (a guest reset builds a new session on them);
+    // `timeline` is this boot's and outlives the session.
     VmSession(DmOptions options, Hsm& hsm, boost::asio::io_context& loop, const SerialConsoles& consoles,
-              VmEvents& events);
+              VmEvents& events, BootTimeline& timeline);
     VmSession(const VmSession&) = delete;
     VmSession& operator=(const VmSession&) = delete;
     ~VmSession() override;
@@ -89,6 +91,7 @@ private:
     boost::asio::io_context& loop_;
     const SerialConsoles& consoles_;
     VmEvents& events_;
+    BootTimeline& timeline_;
     std::unique_ptr<GuestMemory> memory_;
     struct PageDeleter {
         void operator()(acrn_io_request_buffer* page) const noexcept;

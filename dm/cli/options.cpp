@@ -136,6 +136,12 @@ std::string on_elf(State& st, const std::string& v, std::string_view) {
 std::string on_cmd_monitor(State& st, const std::string& v, std::string_view) {
     return store_text(st.options.cmd_monitor, v, 1024, false, "socket path");
 }
+std::string on_boot_marker(State& st, const std::string& v, std::string_view) {
+    if (v.find_first_of("\r\n") != std::string::npos) {
+        return "the marker is text within one console line (no line breaks)";
+    }
+    return store_text(st.options.boot_marker, v, 256, false, "boot marker");
+}
 
 std::string on_cpu_affinity(State& st, const std::string& v, std::string_view) {
     if (auto error = cli::parse_cpu_affinity(v, st.options.cpu_affinity); !error.empty()) {
@@ -298,6 +304,8 @@ const std::array kOptions{
               "the KVM counterpart of LAPIC pass-through: HLT, PAUSE and MWAIT stay in the guest (with --rtvm only)"},
     OptionDef{"--rtvm", nullptr, kYes, on_rtvm, "real-time VM (implies --lapic_pt and --ioreq_polling)"},
     OptionDef{"--cmd_monitor", "<socket>", kYes, on_cmd_monitor, "serve the command monitor on a Unix socket"},
+    OptionDef{"--boot_marker", "<text>", kYes, on_boot_marker,
+              "the boot is done when a COM1 line holds <text> (a boot phase, logged and in query)"},
     OptionDef{"--logger_setting", "<sink,level=N[;...]>", kYes, on_logger,
               "log sinks console|kmsg|disk at level 1 (error) .. 5 (debug)"},
     OptionDef{"--debugexit", nullptr, kYes, on_debugexit, "a write to I/O port 0xf4 powers the VM off"},

@@ -72,6 +72,7 @@ struct DmOptions {
     std::optional<IntrMonitorSpec> intr_monitor;  // --intr_monitor
     std::optional<std::uint32_t> virtio_poll_ns;  // --virtio_poll
     std::optional<std::string> cmd_monitor;       // --cmd_monitor
+    std::optional<std::string> boot_marker;       // --boot_marker: a COM1 line holding it ends the boot timeline
     std::vector<LoggerSinkSetting> logger;        // --logger_setting
     bool lapic_pt = false;                        // --lapic_pt
     bool rtvm = false;                            // --rtvm

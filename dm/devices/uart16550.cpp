@@ -176,10 +176,18 @@ void Uart16550::transmit(std::uint8_t byte) {
         }
     } else {
         backend_.write(std::span<const std::uint8_t>(&byte, 1));
+        if (output_tap_) {
+            output_tap_(std::span<const std::uint8_t>(&byte, 1));
+        }
     }
     // The byte leaves at once: THR is empty again.
     lsr_ |= kLsrThrEmpty | kLsrTransmitterEmpty;
     thre_interrupt_ = true;
+}
+
+void Uart16550::tap_output(OutputTap tap) {
+    std::lock_guard lock(mutex_);
+    output_tap_ = std::move(tap);
 }
 
 void Uart16550::receive(std::span<const std::uint8_t> bytes) {

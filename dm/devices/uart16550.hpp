@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,6 +36,10 @@ public:
     [[nodiscard]] std::uint64_t read(const IoAccess& access) override;
     void write(const IoAccess& access, std::uint64_t value) override;
 
+    // What the guest transmits is handed to `tap` too (under the UART's lock).
+    using OutputTap = std::function<void(std::span<const std::uint8_t>)>;
+    void tap_output(OutputTap tap);
+
     // Bytes from the backend.
     void receive(std::span<const std::uint8_t> bytes);
     [[nodiscard]] std::uint64_t dropped_input() const;
@@ -50,6 +55,7 @@ private:
     const std::string name_;
     LineSource& irq_;
     CharBackend& backend_;
+    OutputTap output_tap_;
 
     mutable std::mutex mutex_;
     std::deque<std::uint8_t> rx_fifo_;

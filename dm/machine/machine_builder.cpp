@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "dm/boot_timeline.hpp"
 #include "dm/devices/acpi_pm.hpp"
 #include "dm/devices/debug_exit.hpp"
 #include "dm/devices/i8042.hpp"
@@ -91,6 +92,11 @@ void add_serial_ports(Machine& machine, const DmOptions& options, const MachineS
         const std::string name = "com" + std::to_string(port.index);
         auto uart = std::make_shared<Uart16550>(name, machine.interrupts().add_line(resources.irq, name),
                                                 services.consoles.backend(port.index));
+        if (port.index == 1 && services.timeline != nullptr) {
+            uart->tap_output([timeline = services.timeline](std::span<const std::uint8_t> bytes) {
+                timeline->console_output(bytes);
+            });
+        }
         machine.add_io_device(machine.buses().pio, resources.base, Uart16550::kRegisterCount, uart, name);
         machine.add_uart(std::move(uart));
     }

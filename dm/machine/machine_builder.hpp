@@ -17,6 +17,7 @@ class Hsm;
 
 namespace acrn::dm {
 
+class BootTimeline;
 class GuestMemory;
 class Machine;
 class PowerControl;
@@ -31,6 +32,7 @@ struct MachineServices {
     PowerControl& power;
     unsigned vcpus;
     VmEventReporter* events = nullptr;  // the RTC reports the guest's clock changes to it
+    BootTimeline* timeline = nullptr;   // sees COM1's output
 };
 
 // Throws StartupError naming the device or option that cannot be built.

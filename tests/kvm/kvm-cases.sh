@@ -207,6 +207,46 @@ case_triple_fault() {
     fi
 }
 
+# VM events on the command monitor: a registered client hears the guest set
+# its RTC (one event for the change, with its delta), then the triple fault
+# and the power-off that follows it, in that order, before acrn-dm exits.
+case_vm_events() {
+    local name=vm_events sock="$WORK/vm-events.socket" input="$WORK/vm-events.in" waited=0 problem= client=
+    # The guest waits for a byte on COM1 (stdin, a FIFO) until the client has registered.
+    rm -f "$input"; mkfifo "$input"
+    exec 7<>"$input"
+    "$DM" "${BASE[@]}" --cmd_monitor "$sock" -E "$G/triple.elf" -B "events=1" vm-events \
+        >"$WORK/$name.out" 2>"$WORK/$name.err" <&7 &
+    local pid=$!
+    while ! grep -q "waiting for the event client" "$WORK/$name.out" 2>/dev/null && [ $waited -lt 300 ]; do
+        sleep 0.1; waited=$((waited + 1))
+    done
+    "$(dirname "$0")/monitor-client.py" --events "$sock" >"$WORK/$name.client" 2>&1 &
+    client=$!
+    waited=0
+    while ! grep -q "^registered" "$WORK/$name.client" 2>/dev/null && kill -0 $client 2>/dev/null && [ $waited -lt 300 ]; do
+        sleep 0.1; waited=$((waited + 1))
+    done
+    echo go >&7
+    waited=0
+    while kill -0 $pid 2>/dev/null && [ $waited -lt 300 ]; do
+        sleep 0.1; waited=$((waited + 1))
+    done
+    kill -0 $pid 2>/dev/null && { kill -KILL $pid; problem="acrn-dm still ran 30 s after the client registered"; }
+    wait $pid
+    rc=$?
+    exec 7>&-
+    wait $client || problem=${problem:-"the event client failed"}
+    local events
+    events=$(grep '^event: ' "$WORK/$name.client" | sed 's/^event: //' | tr '\n' ' ')
+    [ -n "$problem" ] || grep -qF "about to triple fault" "$WORK/$name.out" || problem="the guest never faulted"
+    [ -n "$problem" ] || [ "$rc" = 0 ] || problem="exit status $rc (want 0, powered off)"
+    [ -n "$problem" ] || echo "$events" | grep -Eq '^\{"delta_time": (60|-3540), "last_time": [0-9]+, "vm_event": 0\} \{"vm_event": 2\} \{"vm_event": 1\} $' ||
+        problem="events: '$events' (want the RTC change, the triple fault, the power-off)"
+    sed 's/^/vm_events:   /' "$WORK/$name.client"
+    result $name "$([ -z "$problem" ] && echo 1)" "$problem"
+}
+
 case_sigterm_stops() {
     local name=sigterm_stops
     "$DM" "${BASE[@]}" -E "$G/spin.elf" vm-spin >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
@@ -240,12 +280,14 @@ case_sigterm_stops() {
     fi
 }
 
-# The command monitor: two clients at once, query, stats, pause and
+# The command monitor: two clients at once, query (the boot phases, up to
+# the --boot_marker line), stats, pause and
 # resume while the VM runs, a bad request answered, then destroy stops the
 # VM at once (exit 0) and the socket (mode 0600) is gone.
 case_cmd_monitor() {
     local name=cmd_monitor sock="$WORK/vm-monitor.socket" mode waited=0 problem=
-    "$DM" "${BASE[@]}" --cmd_monitor "$sock" -E "$G/spin.elf" vm-monitor >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
+    "$DM" "${BASE[@]}" --cmd_monitor "$sock" --boot_marker spinning -E "$G/spin.elf" vm-monitor \
+        >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
     local pid=$!
     while ! grep -q spinning "$WORK/$name.out" 2>/dev/null && [ $waited -lt 300 ]; do
         sleep 0.1; waited=$((waited + 1))
@@ -331,6 +373,42 @@ ARGS
         return
     fi
     expect $name 1 "Hello from guest" "cmdline=hello-args  x=1 y" "RESULT PASS"
+}
+
+# acrnctl add checks an args file (a bad one is refused with each of its
+# problems named, and nothing is added), start runs it in the background (no
+# systemd in the test host) and returns once it runs, list shows it, a
+# running VM cannot be deleted; stop -f, then del.
+case_acrnctl_add_start() {
+    local name=acrnctl_add_start conf="$WORK/ctl-etc" problem= out pid status
+    mkdir -p "$conf"
+    printf -- '-m 128M\n-s 0:0,hostbridge\n-s 1:0,lpc\n-l com1,stdio\n-E %s\n' "$G/spin.elf" >"$WORK/vm-added.args"
+    printf -- '-m 128M\n-s 0:0,hostbridge\n-s 3,virtio-blk,%s\n-E %s\n' "$WORK/none.img" "$WORK/none.elf" >"$WORK/vm-bad.args"
+    local env=(env ACRN_CONF_DIR="$conf" ACRN_RUN_DIR="$WORK/ctl-run" ACRN_LOG_DIR="$WORK/ctl-log" ACRN_DM="$DM"
+               ACRN_LAUNCH="$(dirname "$0")/../../systemd/acrn-dm-launch" ACRN_SYSTEMCTL=no)
+    local ctl=("${env[@]}" "$BUILD/bin/acrnctl")
+    out=$("${ctl[@]}" add "$WORK/vm-bad.args" 2>&1); status=$?
+    { [ $status = 1 ] && echo "$out" | grep -q "none.img" && echo "$out" | grep -q "none.elf" && [ ! -e "$conf/vm-bad.args" ]; } ||
+        problem="add of a bad file: '$out'"
+    out=$("${ctl[@]}" add "$WORK/vm-added.args" 2>&1); status=$?
+    [ -n "$problem" ] || { [ $status = 0 ] && cmp -s "$WORK/vm-added.args" "$conf/vm-added.args"; } || problem="add: '$out'"
+    out=$("${ctl[@]}" start vm-added 2>&1); status=$?
+    [ -n "$problem" ] || { [ $status = 0 ] && echo "$out" | grep -q "vm-added: started (pid"; } || problem="start: '$out'"
+    pid=$(echo "$out" | sed -n 's/.*(pid \([0-9]*\)).*/\1/p')
+    out=$("${ctl[@]}" list 2>&1); status=$?
+    [ -n "$problem" ] || echo "$out" | grep -q "^vm-added  *running" || problem="list: '$out'"
+    out=$("${ctl[@]}" start vm-added 2>&1); status=$?
+    [ -n "$problem" ] || { [ $status = 1 ] && echo "$out" | grep -q "running already"; } || problem="a second start: '$out'"
+    out=$("${ctl[@]}" del vm-added 2>&1); status=$?
+    [ -n "$problem" ] || { [ $status = 1 ] && [ -e "$conf/vm-added.args" ]; } || problem="del of a running VM: '$out'"
+    out=$("${ctl[@]}" stop -f vm-added 2>&1); status=$?
+    [ -n "$problem" ] || [ $status = 0 ] || problem="stop -f: '$out'"
+    out=$("${ctl[@]}" del vm-added 2>&1); status=$?
+    [ -n "$problem" ] || { [ $status = 0 ] && [ ! -e "$conf/vm-added.args" ]; } || problem="del: '$out'"
+    [ -n "$problem" ] || grep -q "spinning" "$WORK/ctl-log/vm-added.log" || problem="no guest output in the VM's log"
+    [ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null
+    [ -z "$problem" ] || sed 's/^/acrnctl_add_start: log: /' "$WORK/ctl-log/vm-added.log" | grep -v stats: | head -20
+    result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 
 # --dm_cpus: acrn-dm's own threads (the ioreq thread here) run on the CPUs

@@ -407,6 +407,19 @@ check_blk_read() {  # NAME SHA256 (of the image's first 32 MiB)
     value=$(reported "$1" BLK_READ)
     verify "$1" data_read "$(is "$value" "$2")" "guest read sha256 ${value:-?}, the image has $2"
 }
+# check_blk_medium NAME IMAGE: the drive had no medium, acrnctl blkrescan
+# gave it IMAGE, and the guest saw its size and read its first MiB.
+check_blk_medium() {
+    local value
+    value=$(reported "$1" BLK_EMPTY)
+    verify "$1" blk_empty "$(is "$value" 0)" "the nodisk drive had ${value:-?} sectors before blkrescan, expected 0"
+    value=$(tr '\n' ' ' <"$WORK/$1.blkrescan")
+    verify "$1" blkrescan "$(grep -q 'now reads' "$WORK/$1.blkrescan" && echo 1)" "acrnctl blkrescan: '$value'"
+    value=$(reported "$1" BLK_MEDIUM)
+    verify "$1" blk_medium "$(is "$value" $(($(stat -c %s "$2") / 512)))" "after blkrescan the guest sees ${value:-no} sectors"
+    value=$(reported "$1" BLK_MEDIUM_READ)
+    verify "$1" blk_medium_read "$(is "$value" "$(sha_of "$2" 1M)")" "the guest read sha256 ${value:-?} from the new medium"
+}
 # check_blk_ro NAME IMAGE SHA256_BEFORE: the guest saw the ro flag, read the
 # image, its write failed, and the image did not change. (Debian's kernel
 # refuses writes to a read-only disk itself, EPERM, before the device sees
@@ -549,16 +562,28 @@ case_virtio_rng_console() {
 # another disk synced (vdb), then SIGKILL.
 case_virtio_all() {
     local value name=virtio_all img=$WORK/virtio_all.img ro=$WORK/virtio_all_ro.img sync=$WORK/virtio_all_sync.img
-    local before first pci="${PCI_1[*]} 0000:00:04.0 0000:00:05.0 0000:00:06.0 0000:00:07.0"
+    local medium=$WORK/virtio_all_medium.img
+    local before first pci="${PCI_1[*]} 0000:00:04.0 0000:00:05.0 0000:00:06.0 0000:00:07.0 0000:00:08.0"
     truncate -s 80M "$img"
     truncate -s 16M "$sync"
     head -c 16M /dev/urandom >"$ro"
+    head -c 3M /dev/urandom >"$medium"
     before=$(sha_of "$ro" 16M)
+    mkdir -p "$WORK/run"
+    # The nodisk drive at slot 8 gets its medium once the guest waits for one.
+    # (Its own wait: the VM's PID is not known yet.)
+    (n=0
+     while ! grep -qa '^@@BLK_WAITING_MEDIUM' "$WORK/$name.out" 2>/dev/null && [ $n -lt 3000 ]; do sleep 0.1; n=$((n + 1)); done
+     ACRN_RUN_DIR=$WORK/run "$BUILD/bin/acrnctl" blkrescan vm-$name 8,"$medium") >"$WORK/$name.blkrescan" 2>&1 &
+    local rescan=$!
     net_start $name 4 || return
-    VM_NETNS=$NET_NS VIRTIO_VCPUS=2 virtio_boot $name 512 blk_write@vda,blk_ro@vdb,rng,net@4,hvc "$pci" \
-        "0001:virtio_net 0002:virtio_blk 0002:virtio_blk 0003:virtio_console 0004:virtio_rng" "@@HVC_READY" \
+    VM_NETNS=$NET_NS VIRTIO_VCPUS=2 virtio_boot $name 512 blk_write@vda,blk_ro@vdb,rng,net@4,blk_medium@vdc,hvc "$pci" \
+        "0001:virtio_net 0002:virtio_blk 0002:virtio_blk 0002:virtio_blk 0003:virtio_console 0004:virtio_rng" \
+        "@@HVC_READY" --cmd_monitor "$WORK/run/vm-$name.socket" \
         --virtio_poll 1000000 -s 3,virtio-blk,mq=2,"$img" -s 4,virtio-blk,"$ro",ro -s 5,virtio-rnd \
-        -s 6,virtio-console,@socket:hvcport="$WORK/$name.sock" -s 7,virtio-net,tap=$NET_TAP
+        -s 6,virtio-console,@socket:hvcport="$WORK/$name.sock" -s 7,virtio-net,tap=$NET_TAP -s 8,virtio-blk,nodisk
+    { kill $rescan; wait $rescan; } 2>/dev/null  # done by now, unless the guest never waited for the medium
+    check_blk_medium $name "$medium"
     value=$(reported $name BLK_QUEUES)
     verify $name blk_queues "$(is "$value" 2)" "the guest's vda has ${value:-?} queues, expected 2 (mq=2)"
     check_rng $name

@@ -129,7 +129,7 @@ TEST(CliOptions, HelpListsEveryOption) {
         EXPECT_TRUE(exit.to_stdout);
         for (const char* name : {"-s ", "-l ", "-m ", "-k ", "-r ", "-B ", "-E ", "-h, --help", "-v, --version",
                                  "--cpu_affinity", "-c, --ncpus", "--intr_monitor", "--virtio_poll", "--lapic_pt",
-                                 "--rtvm", "--cmd_monitor", "--logger_setting", "--debugexit", "--mac_seed", "--ioreq_polling",
+                                 "--rtvm", "--cmd_monitor", "--boot_marker", "--logger_setting", "--debugexit", "--mac_seed", "--ioreq_polling",
                                  "--ioreq_dm_poll", "--ovmf", "--iasl", "--enable_trusty", "--windows", "--virtio_msi", "--acpidev_pt",
                                  "--mmiodev_pt", "--vtpm2", "--ssram", "--pm_notify_channel", "-A ", "-Y ", "-i ",
                                  "-G ", "--vsbl", "--part_info", "--pm_by_vuart", "<vm_name>"}) {
@@ -471,6 +471,11 @@ TEST(CliOptions, PathOptions) {
     EXPECT_EQ(expect_ok({"--cmd_monitor", "/run/acrn/vm1.socket", "vm"}).cmd_monitor, "/run/acrn/vm1.socket");
     (void)expect_ok({"--cmd_monitor", p1023, "vm"});  // ACRN's limit; the socket itself says a path is too long
     expect_invalid({"--cmd_monitor", p1024, "vm"}, "--cmd_monitor");
+    EXPECT_EQ(expect_ok({"--boot_marker", "@@INIT_REACHED uptime", "vm"}).boot_marker, "@@INIT_REACHED uptime");
+    EXPECT_FALSE(expect_ok({"vm"}).boot_marker);
+    expect_invalid({"--boot_marker", "", "vm"}, "--boot_marker");
+    expect_invalid({"--boot_marker", "two\nlines", "vm"}, "--boot_marker");
+    expect_invalid({"--boot_marker", std::string(257, 'm'), "vm"}, "--boot_marker");
     for (const char* option : {"--iasl", "--vtpm2"}) {
         expect_not_yet({option, "/some/path", "vm"}, option);
         expect_not_yet({option, p1023, "vm"}, option);

@@ -48,6 +48,16 @@ TEST_F(UartTest, TransmitsAndReportsTransmitterEmpty) {
     EXPECT_EQ(in(5) & 0x60, 0x60);
 }
 
+TEST_F(UartTest, TheOutputTapSeesWhatTheGuestTransmitsButNotLoopback) {
+    std::string tapped;
+    uart_->tap_output([&](std::span<const std::uint8_t> bytes) { tapped.append(bytes.begin(), bytes.end()); });
+    out(0, 'o');
+    out(0, 'k');
+    out(4, 0x10);  // loopback: nothing leaves the UART
+    out(0, 'x');
+    EXPECT_EQ(tapped, "ok");
+}
+
 TEST_F(UartTest, DivisorLatchSharesThePortsWithDataAndIer) {
     out(3, 0x83);  // DLAB, 8N1
     out(0, 0x01);

@@ -1,7 +1,8 @@
 // acrnctl: manage the VMs acrn-dm runs, through each one's command monitor
 // (acrn-dm --cmd_monitor <dir>/<vm>.socket, as acrn-dm@.service starts it).
-// ACRN's commands list, stop [-f], reset and blkrescan, and ours: pause,
-// resume, status, stats. Exit 0 on success, 1 on failure, 64 on bad usage.
+// ACRN's commands list, start, stop [-f], reset, blkrescan, add and del (on
+// the args files of /etc/acrn: tools/acrnctl/vm_configs.hpp), and ours:
+// pause, resume, status, stats. Exit 0 on success, 1 on failure, 64 on bad usage.
 #include <dirent.h>
 
 #include <algorithm>
@@ -12,27 +13,26 @@
 #include <vector>
 
 #include "tools/acrnctl/monitor_client.hpp"
+#include "tools/acrnctl/vm_configs.hpp"
 
 namespace {
 
 using acrn::tools::MonitorClient;
+using acrn::tools::run_dir;
+using acrn::tools::socket_of;
 using nlohmann::json;
 
 constexpr int kExitUsage = 64;
 constexpr const char* kUsage =
     "usage: acrnctl list\n"
+    "       acrnctl add FILE [NAME]                     check FILE's launch line, install it as NAME's\n"
+    "       acrnctl start VM | del VM\n"
     "       acrnctl stop [-f] [--timeout SECONDS] VM   power off (the ACPI power button; -f: at once)\n"
     "       acrnctl reset VM | pause VM | resume VM\n"
     "       acrnctl status VM | stats VM                 the VM's state / its statistics, as JSON\n"
     "       acrnctl blkrescan VM SLOT,PATH\n"
-    "VMs are found by their monitor sockets in $ACRN_RUN_DIR (default /run/acrn), VM.socket.\n";
-
-std::string run_dir() {
-    const char* dir = std::getenv("ACRN_RUN_DIR");
-    return dir != nullptr && *dir != '\0' ? dir : "/run/acrn";
-}
-
-std::string socket_of(const std::string& vm) { return run_dir() + "/" + vm + ".socket"; }
+    "Running VMs are found by their monitor sockets in $ACRN_RUN_DIR (default /run/acrn), VM.socket;\n"
+    "configured ones by their args files in $ACRN_CONF_DIR (default /etc/acrn), VM.args.\n";
 
 int usage_error(const std::string& why) {
     std::fprintf(stderr, "acrnctl: %s\n%s", why.c_str(), kUsage);
@@ -162,6 +162,9 @@ int simple(const std::string& name, const std::vector<std::string>& args, bool p
     }
     if (print_reply) {
         std::printf("%s\n", (*reply)[name == "status" ? "vm" : "stats"].dump(2).c_str());
+    } else if (name == "blkrescan") {
+        std::printf("%s: the virtio-blk at %s now reads %s\n", vm.c_str(), reply->value("slot", "?").c_str(),
+                    reply->value("path", "?").c_str());
     }
     return 0;
 }
@@ -189,8 +192,14 @@ int main(int argc, char** argv) {
         if (name == "status" || name == "stats") {
             return simple(name, args, true);
         }
-        if (name == "start" || name == "add" || name == "del") {
-            return fail(name + ": not supported yet (start a VM with 'systemctl start acrn-dm@VM')");
+        if (name == "add") {
+            return acrn::tools::add_vm(args);
+        }
+        if (name == "start") {
+            return acrn::tools::start_vm(args);
+        }
+        if (name == "del") {
+            return acrn::tools::delete_vm(args);
         }
         return usage_error("unknown command '" + name + "'");
     } catch (const std::exception& error) {
