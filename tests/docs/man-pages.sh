@@ -19,7 +19,7 @@ commands=$("$BUILD/bin/acrnctl" --help | grep -o 'acrnctl [a-z]\+\|| [a-z]\+' | 
 for command in $commands; do
     grep -q "^\.[BT].*\b$command\b" "$MAN/acrnctl.8" || complain "acrnctl(8) lacks $command"
 done
-for page in "$MAN/acrn-dm.1" "$MAN/acrnctl.8"; do
+for page in "$MAN/acrn-dm.1" "$MAN/acrnctl.8" "$MAN/acrnd.8"; do
     warnings=$(groff -t -man -ww -z "$page" 2>&1)
     [ -z "$warnings" ] || complain "groff warns on $(basename "$page"): $warnings"
 done

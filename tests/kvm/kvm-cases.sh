@@ -21,7 +21,7 @@ WORK=$(mktemp -d "$scratch/kvm-tier.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
 have_kvm() { [ -c /dev/kvm ] && [ -r /dev/kvm ]; }
-NO_KVM_CASES=" missing_image bad_image "
+NO_KVM_CASES=" missing_image bad_image acrnd_systemd "
 
 passed=0
 failed=0
@@ -408,6 +408,76 @@ case_acrnctl_add_start() {
     [ -n "$problem" ] || grep -q "spinning" "$WORK/ctl-log/vm-added.log" || problem="no guest output in the VM's log"
     [ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null
     [ -z "$problem" ] || sed 's/^/acrnctl_add_start: log: /' "$WORK/ctl-log/vm-added.log" | grep -v stats: | head -20
+    result $name "$([ -z "$problem" ] && echo 1)" "$problem"
+}
+
+# acrnd without systemd: it starts the VM marked "#acrnd: autostart restart"
+# (and not the unmarked one), starts it again after a SIGKILL, leaves it
+# stopped after a clean stop (exit 0), and ends on SIGTERM.
+case_acrnd() {
+    local name=acrnd conf="$WORK/acrnd-etc" problem= out pid waited acrnd_pid
+    mkdir -p "$conf"
+    printf -- '#acrnd: autostart restart\n-m 128M\n-s 0:0,hostbridge\n-s 1:0,lpc\n-l com1,stdio\n-E %s\n' "$G/spin.elf" \
+        >"$conf/vm-auto.args"
+    printf -- '-m 128M\n-s 0:0,hostbridge\n-E %s\n' "$G/spin.elf" >"$conf/vm-manual.args"
+    local env=(env ACRN_CONF_DIR="$conf" ACRN_RUN_DIR="$WORK/acrnd-run" ACRN_LOG_DIR="$WORK/acrnd-log" ACRN_DM="$DM"
+               ACRN_LAUNCH="$(dirname "$0")/../../systemd/acrn-dm-launch" ACRN_SYSTEMCTL=no)
+    local ctl=("${env[@]}" "$BUILD/bin/acrnctl")
+    vm_pid() { "${ctl[@]}" status vm-auto 2>/dev/null | sed -n 's/.*"pid": \([0-9]*\).*/\1/p'; }
+    "${env[@]}" "$BUILD/bin/acrnd" -t >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
+    acrnd_pid=$!
+    waited=0
+    while [ -z "$(vm_pid)" ] && [ $waited -lt 300 ]; do sleep 0.1; waited=$((waited + 1)); done
+    pid=$(vm_pid)
+    [ -n "$pid" ] || problem="vm-auto did not start: $(tr '\n' ' ' <"$WORK/$name.err")"
+    [ -n "$problem" ] || [ ! -e "$WORK/acrnd-run/vm-manual.socket" ] || problem="the unmarked VM was started"
+    if [ -z "$problem" ]; then
+        kill -KILL "$pid"
+        waited=0
+        while { [ -z "$(vm_pid)" ] || [ "$(vm_pid)" = "$pid" ]; } && [ $waited -lt 300 ]; do sleep 0.1; waited=$((waited + 1)); done
+        [ -n "$(vm_pid)" ] && [ "$(vm_pid)" != "$pid" ] || problem="vm-auto was not restarted after SIGKILL: $(tr '\n' ' ' <"$WORK/$name.err")"
+    fi
+    if [ -z "$problem" ]; then
+        out=$("${ctl[@]}" stop -f vm-auto 2>&1) || problem="stop -f: $out"
+        sleep 4  # longer than acrnd's restart delay
+        [ -n "$problem" ] || [ -z "$(vm_pid)" ] || problem="vm-auto runs again after a clean stop"
+    fi
+    kill -TERM $acrnd_pid
+    waited=0
+    while kill -0 $acrnd_pid 2>/dev/null && [ $waited -lt 50 ]; do sleep 0.1; waited=$((waited + 1)); done
+    kill -0 $acrnd_pid 2>/dev/null && { kill -KILL $acrnd_pid; problem=${problem:-"acrnd still ran 5 s after SIGTERM"}; }
+    wait $acrnd_pid
+    rc=$?
+    [ -n "$problem" ] || [ "$rc" = 0 ] || problem="acrnd exited $rc after SIGTERM"
+    [ -z "$(vm_pid)" ] || kill -KILL "$(vm_pid)"
+    sed 's/^/acrnd:   /' "$WORK/$name.err"
+    result $name "$([ -z "$problem" ] && echo 1)" "$problem"
+}
+
+# acrnd where systemd runs (a stand-in systemctl that logs its calls): a
+# Restart=on-failure drop-in for the VM marked restart, a stale one removed,
+# daemon-reload, start --no-block for the VM marked autostart only; acrnd exits 0.
+case_acrnd_systemd() {
+    local name=acrnd_systemd conf="$WORK/acrnd-sd-etc" units="$WORK/acrnd-units" problem= calls
+    mkdir -p "$conf" "$units/acrn-dm@vm-old.service.d"
+    printf -- '#acrnd: autostart restart\n-m 128M\n' >"$conf/vm-auto.args"
+    printf -- '  #acrnd: autostart\n-m 128M\n' >"$conf/vm-once.args"
+    printf -- '-m 128M\n' >"$conf/vm-manual.args"
+    printf -- '-m 128M\n' >"$conf/vm-old.args"
+    echo "[Service]" >"$units/acrn-dm@vm-old.service.d/50-acrnd.conf"
+    printf '#!/bin/sh\necho "$*" >>%s\n' "$WORK/$name.calls" >"$WORK/fake-systemctl"
+    chmod +x "$WORK/fake-systemctl"
+    ACRN_CONF_DIR="$conf" ACRN_SYSTEMD_UNIT_DIR="$units" ACRN_SYSTEMCTL="$WORK/fake-systemctl" \
+        "$BUILD/bin/acrnd" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null
+    rc=$?
+    calls=$(tr '\n' '|' <"$WORK/$name.calls" 2>/dev/null)
+    [ "$rc" = 0 ] || problem="acrnd exited $rc: $(tr '\n' ' ' <"$WORK/$name.err")"
+    [ -n "$problem" ] || [ "$calls" = "daemon-reload|start --no-block acrn-dm@vm-auto.service|start --no-block acrn-dm@vm-once.service|" ] ||
+        problem="systemctl calls: '$calls'"
+    [ -n "$problem" ] || grep -q '^Restart=on-failure' "$units/acrn-dm@vm-auto.service.d/50-acrnd.conf" 2>/dev/null ||
+        problem="no Restart=on-failure drop-in for vm-auto"
+    [ -n "$problem" ] || [ ! -e "$units/acrn-dm@vm-once.service.d/50-acrnd.conf" ] || problem="a drop-in for vm-once"
+    [ -n "$problem" ] || [ ! -e "$units/acrn-dm@vm-old.service.d/50-acrnd.conf" ] || problem="the stale drop-in of vm-old is still there"
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 

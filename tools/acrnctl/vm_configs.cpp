@@ -1,10 +1,12 @@
 #include "tools/acrnctl/vm_configs.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -28,11 +30,6 @@ std::string environment(const char* name, const char* fallback) {
     return value != nullptr && *value != '\0' ? value : fallback;
 }
 
-std::string conf_dir() { return environment("ACRN_CONF_DIR", "/etc/acrn"); }
-std::string args_file(const std::string& vm) { return conf_dir() + "/" + vm + ".args"; }
-std::string launcher() { return environment("ACRN_LAUNCH", "/usr/lib/acrn/acrn-dm-launch"); }
-std::string log_file(const std::string& vm) { return environment("ACRN_LOG_DIR", "/var/log/acrn-dm") + "/" + vm + ".log"; }
-
 int fail(const std::string& why) {
     std::fprintf(stderr, "acrnctl: %s\n", why.c_str());
     return 1;
@@ -41,6 +38,108 @@ int fail(const std::string& why) {
 int usage(const std::string& why) {
     std::fprintf(stderr, "acrnctl: %s\n", why.c_str());
     return kExitUsage;
+}
+
+bool exists(const std::string& path) {
+    struct stat info {};
+    return ::stat(path.c_str(), &info) == 0;
+}
+
+bool make_directory(const std::string& path) { return ::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST; }
+
+std::string last_lines(const std::string& path, std::size_t count) {
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) {
+        lines.push_back(line);
+    }
+    std::string out;
+    for (std::size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i) {
+        out += "  " + lines[i] + "\n";
+    }
+    return out;
+}
+
+// The launcher in a session of its own, its output in the VM's log; then
+// until the monitor says the VM runs, or the launcher (acrn-dm) ended.
+int start_in_background(const std::string& vm) {
+    const std::string log = log_file(vm);
+    const pid_t pid = spawn_launcher(vm);
+    if (pid < 0) {
+        return fail("cannot start the launcher for " + vm + " (log " + log + "): " + std::strerror(errno));
+    }
+    const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (const auto state = running_state(vm); state && *state != "starting") {
+            std::printf("%s: started (pid %d), its log in %s\n", vm.c_str(), static_cast<int>(pid), log.c_str());
+            return 0;
+        }
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid) {
+            const std::string how = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
+                                                      : "was killed by signal " + std::to_string(WTERMSIG(status));
+            return fail(vm + ": acrn-dm " + how + "; the end of " + log + ":\n" + last_lines(log, 5));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return fail(vm + ": not running " + std::to_string(kStartTimeout.count()) + " s after the start (pid " +
+                std::to_string(pid) + "); see " + log);
+}
+
+}  // namespace
+
+std::string conf_dir() { return environment("ACRN_CONF_DIR", "/etc/acrn"); }
+std::string args_file(const std::string& vm) { return conf_dir() + "/" + vm + ".args"; }
+std::string launcher() { return environment("ACRN_LAUNCH", "/usr/lib/acrn/acrn-dm-launch"); }
+std::string log_file(const std::string& vm) { return environment("ACRN_LOG_DIR", "/var/log/acrn-dm") + "/" + vm + ".log"; }
+
+bool systemd_runs() { return environment("ACRN_SYSTEMCTL", "yes") != "no" && exists("/run/systemd/system"); }
+
+std::vector<std::string> configured_vms() {
+    std::vector<std::string> names;
+    if (DIR* dir = ::opendir(conf_dir().c_str())) {
+        while (const dirent* entry = ::readdir(dir)) {
+            const std::string file = entry->d_name;
+            if (file.size() > 5 && file.compare(file.size() - 5, 5, ".args") == 0 &&
+                valid_name(file.substr(0, file.size() - 5))) {
+                names.push_back(file.substr(0, file.size() - 5));
+            }
+        }
+        ::closedir(dir);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+int spawn_launcher(const std::string& vm) {
+    const std::string log = log_file(vm);
+    if (const std::size_t slash = log.rfind('/'); slash != std::string::npos && slash > 0) {
+        make_directory(log.substr(0, slash));
+    }
+    const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (log_fd < 0) {
+        return -1;
+    }
+    const std::string program = launcher();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        const int error = errno;
+        ::close(log_fd);
+        errno = error;
+        return -1;
+    }
+    if (pid == 0) {
+        ::setsid();
+        const int null_fd = ::open("/dev/null", O_RDONLY);
+        ::dup2(null_fd, STDIN_FILENO);
+        ::dup2(log_fd, STDOUT_FILENO);
+        ::dup2(log_fd, STDERR_FILENO);
+        ::execl(program.c_str(), program.c_str(), vm.c_str(), static_cast<char*>(nullptr));
+        std::fprintf(stderr, "cannot run %s: %s\n", program.c_str(), std::strerror(errno));
+        ::_exit(127);
+    }
+    ::close(log_fd);
+    return pid;
 }
 
 // acrn-dm's rule for a VM name: 1 to 15 of [A-Za-z0-9_.-]; not "." first (a hidden file).
@@ -56,11 +155,6 @@ bool valid_name(const std::string& name) {
         }
     }
     return true;
-}
-
-bool exists(const std::string& path) {
-    struct stat info {};
-    return ::stat(path.c_str(), &info) == 0;
 }
 
 // The VM answers on its monitor: it runs (or is paused).
@@ -99,71 +193,6 @@ int run_and_wait(const std::vector<std::string>& argv) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-bool make_directory(const std::string& path) { return ::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST; }
-
-std::string last_lines(const std::string& path, std::size_t count) {
-    std::ifstream in(path);
-    std::vector<std::string> lines;
-    for (std::string line; std::getline(in, line);) {
-        lines.push_back(line);
-    }
-    std::string out;
-    for (std::size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i) {
-        out += "  " + lines[i] + "\n";
-    }
-    return out;
-}
-
-// The launcher in a session of its own, its output in the VM's log; then
-// until the monitor says the VM runs, or the launcher (acrn-dm) ended.
-int start_in_background(const std::string& vm) {
-    const std::string log = log_file(vm);
-    const std::size_t slash = log.rfind('/');
-    if (slash != std::string::npos && slash > 0) {
-        make_directory(log.substr(0, slash));
-    }
-    const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    if (log_fd < 0) {
-        return fail("cannot open " + log + ": " + std::strerror(errno));
-    }
-    const std::string program = launcher();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        ::close(log_fd);
-        return fail(std::string("fork: ") + std::strerror(errno));
-    }
-    if (pid == 0) {
-        ::setsid();
-        const int null_fd = ::open("/dev/null", O_RDONLY);
-        ::dup2(null_fd, STDIN_FILENO);
-        ::dup2(log_fd, STDOUT_FILENO);
-        ::dup2(log_fd, STDERR_FILENO);
-        ::execl(program.c_str(), program.c_str(), vm.c_str(), static_cast<char*>(nullptr));
-        std::fprintf(stderr, "acrnctl: cannot run %s: %s\n", program.c_str(), std::strerror(errno));
-        ::_exit(127);
-    }
-    ::close(log_fd);
-    const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (const auto state = running_state(vm); state && *state != "starting") {
-            std::printf("%s: started (pid %d), its log in %s\n", vm.c_str(), static_cast<int>(pid), log.c_str());
-            return 0;
-        }
-        int status = 0;
-        if (::waitpid(pid, &status, WNOHANG) == pid) {
-            const std::string how = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
-                                                      : "was killed by signal " + std::to_string(WTERMSIG(status));
-            return fail(vm + ": acrn-dm " + how + "; the end of " + log + ":\n" + last_lines(log, 5));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return fail(vm + ": not running " + std::to_string(kStartTimeout.count()) + " s after the start (pid " +
-                std::to_string(pid) + "); see " + log);
-}
-
-bool systemd_runs() { return environment("ACRN_SYSTEMCTL", "yes") != "no" && exists("/run/systemd/system"); }
-
-}  // namespace
 
 std::string run_dir() { return environment("ACRN_RUN_DIR", "/run/acrn"); }
 

@@ -14,6 +14,7 @@
 // ACRN_SYSTEMCTL=no starts without systemd where it runs (for tests).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,5 +29,22 @@ namespace acrn::tools {
 // Where acrnctl finds monitor sockets, $ACRN_RUN_DIR or /run/acrn, and VM's.
 [[nodiscard]] std::string run_dir();
 [[nodiscard]] std::string socket_of(const std::string& vm);
+
+// Shared with acrnd.
+[[nodiscard]] std::string conf_dir();
+[[nodiscard]] std::string args_file(const std::string& vm);
+[[nodiscard]] std::string launcher();
+[[nodiscard]] std::string log_file(const std::string& vm);
+[[nodiscard]] bool valid_name(const std::string& name);
+// The configured VMs, by name (the args files of conf_dir()).
+[[nodiscard]] std::vector<std::string> configured_vms();
+// The VM's state if its monitor answers ("running", "paused", ...).
+[[nodiscard]] std::optional<std::string> running_state(const std::string& vm);
+[[nodiscard]] bool systemd_runs();
+// Runs argv and waits; its exit status, or -1.
+[[nodiscard]] int run_and_wait(const std::vector<std::string>& argv);
+// Forks the launcher for `vm` in a session of its own, its output appended
+// to log_file(vm); the child's pid, or -1 (errno set).
+[[nodiscard]] int spawn_launcher(const std::string& vm);
 
 }  // namespace acrn::tools

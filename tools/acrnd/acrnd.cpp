@@ -1,0 +1,299 @@
+// acrnd: starts the VMs marked for it when the Service OS boots, and has
+// the ones marked for it restarted when they crash. A VM is marked in its
+// args file (/etc/acrn/NAME.args, which acrn-dm-launch reads and whose
+// comment lines it skips) with a line
+//     #acrnd: autostart [restart]
+// acrnd keeps no state of its own: the marks are in the args files.
+//
+// Where systemd runs, acrnd works through the VMs' units and then exits
+// (acrnd.service is a oneshot): for each VM marked `restart` it writes a
+// runtime drop-in, /run/systemd/system/acrn-dm@NAME.service.d/50-acrnd.conf
+// with Restart=on-failure (gone at the next boot, written again by acrnd),
+// removes the drop-ins of VMs no longer marked, reloads systemd, and starts
+// each VM marked `autostart` with systemctl start --no-block.
+// Without systemd, acrnd starts those VMs itself (acrn-dm-launch in a session
+// of its own, its log in /var/log/acrn-dm/NAME.log), stays, and starts a
+// VM marked `restart` again when acrn-dm ends with a failure (not 0) or a
+// signal: after 2 s, at most 5 times in 60 s, then it says it gives up. On
+// SIGTERM or SIGINT acrnd ends and leaves the VMs running.
+//
+// Usage: acrnd [-t] [-d SECONDS]
+//   -t          log to stdout (ACRN's option; acrnd always logs to stderr too)
+//   -d SECONDS  wait this long before the autostart (0 to 3600)
+// ACRN_SYSTEMD_UNIT_DIR overrides /run/systemd/system, ACRN_SYSTEMCTL the
+// systemctl program (or "no": act as without systemd), for tests.
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tools/acrnctl/vm_configs.hpp"
+
+namespace {
+
+using namespace acrn::tools;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kExitUsage = 64;
+constexpr std::chrono::seconds kRestartDelay{2};
+constexpr std::chrono::seconds kRestartWindow{60};
+constexpr std::size_t kRestartsPerWindow = 5;
+constexpr const char* kDropInName = "50-acrnd.conf";
+
+volatile sig_atomic_t stop_requested = 0;
+bool log_to_stdout = false;
+
+template <typename... Args>
+void say(const char* format, Args... args) {
+    std::fprintf(stderr, "acrnd: ");
+    std::fprintf(stderr, format, args...);
+    std::fprintf(stderr, "\n");
+    if (log_to_stdout) {
+        std::printf("acrnd: ");
+        std::printf(format, args...);
+        std::printf("\n");
+        std::fflush(stdout);
+    }
+}
+
+struct Marks {
+    bool autostart = false;
+    bool restart = false;
+};
+
+// The `#acrnd:` line of a VM's args file; unknown words are reported.
+Marks marks_of(const std::string& vm) {
+    Marks marks;
+    std::ifstream in(args_file(vm));
+    for (std::string line; std::getline(in, line);) {
+        const std::size_t start = line.find_first_not_of(" \t");
+        if (start == std::string::npos || line.compare(start, 7, "#acrnd:") != 0) {
+            continue;
+        }
+        std::istringstream words(line.substr(start + 7));
+        for (std::string word; words >> word;) {
+            if (word == "autostart") {
+                marks.autostart = true;
+            } else if (word == "restart") {
+                marks.restart = true;
+            } else {
+                say("%s: unknown word '%s' in its #acrnd: line (autostart, restart)", vm.c_str(), word.c_str());
+            }
+        }
+    }
+    return marks;
+}
+
+std::string environment(const char* name, const char* fallback) {
+    const char* value = std::getenv(name);
+    return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+std::string systemctl() { return environment("ACRN_SYSTEMCTL", "systemctl"); }
+
+bool with_systemd() {
+    const std::string program = systemctl();
+    if (program == "no") {
+        return false;
+    }
+    struct stat info {};
+    return program != "systemctl" || ::stat("/run/systemd/system", &info) == 0;
+}
+
+bool write_file(const std::string& path, const std::string& content) {
+    const std::string temporary = path + ".tmp";
+    {
+        std::ofstream out(temporary, std::ios::trunc);
+        out << content;
+        if (!out.flush()) {
+            return false;
+        }
+    }
+    return ::rename(temporary.c_str(), path.c_str()) == 0;
+}
+
+int run_through_systemd(const std::vector<std::string>& vms) {
+    const std::string unit_dir = environment("ACRN_SYSTEMD_UNIT_DIR", "/run/systemd/system");
+    int failures = 0;
+    bool changed = false;
+    for (const std::string& vm : vms) {
+        const std::string dir = unit_dir + "/acrn-dm@" + vm + ".service.d";
+        const std::string drop_in = dir + "/" + kDropInName;
+        struct stat info {};
+        const bool present = ::stat(drop_in.c_str(), &info) == 0;
+        if (marks_of(vm).restart) {
+            ::mkdir(unit_dir.c_str(), 0755);
+            ::mkdir(dir.c_str(), 0755);
+            if (!write_file(drop_in, "# Written by acrnd at boot: " + vm + ".args says #acrnd: restart\n"
+                                     "[Service]\nRestart=on-failure\nRestartSec=2\n"
+                                     "[Unit]\nStartLimitIntervalSec=60\nStartLimitBurst=5\n")) {
+                say("%s: cannot write %s: %s", vm.c_str(), drop_in.c_str(), std::strerror(errno));
+                ++failures;
+                continue;
+            }
+            changed = true;
+        } else if (present) {
+            ::unlink(drop_in.c_str());
+            ::rmdir(dir.c_str());
+            changed = true;
+        }
+    }
+    if (changed && run_and_wait({systemctl(), "daemon-reload"}) != 0) {
+        say("%s", "systemctl daemon-reload failed: the restart settings take effect at the next reload");
+        ++failures;
+    }
+    for (const std::string& vm : vms) {
+        const Marks marks = marks_of(vm);
+        if (!marks.autostart) {
+            continue;
+        }
+        // --no-block: one VM slow to boot does not hold the others back.
+        if (run_and_wait({systemctl(), "start", "--no-block", "acrn-dm@" + vm + ".service"}) != 0) {
+            say("%s: systemctl start acrn-dm@%s failed", vm.c_str(), vm.c_str());
+            ++failures;
+        } else {
+            say("%s: started through acrn-dm@%s.service%s", vm.c_str(), vm.c_str(),
+                marks.restart ? ", restarted by systemd if it fails" : "");
+        }
+    }
+    return failures == 0 ? 0 : 1;
+}
+
+struct Supervised {
+    pid_t pid = -1;
+    bool restart = false;
+    std::deque<Clock::time_point> restarts;  // within the last window
+    std::optional<Clock::time_point> start_at;
+};
+
+bool start_child(const std::string& vm, Supervised& child) {
+    child.pid = spawn_launcher(vm);
+    if (child.pid < 0) {
+        say("%s: cannot start the launcher: %s", vm.c_str(), std::strerror(errno));
+        return false;
+    }
+    say("%s: started (pid %d), its log in %s", vm.c_str(), static_cast<int>(child.pid), log_file(vm).c_str());
+    return true;
+}
+
+int supervise(const std::vector<std::string>& vms) {
+    std::map<std::string, Supervised> children;
+    for (const std::string& vm : vms) {
+        const Marks marks = marks_of(vm);
+        if (!marks.autostart) {
+            continue;
+        }
+        if (const auto state = running_state(vm)) {
+            say("%s: %s already; not started", vm.c_str(), state->c_str());
+            continue;
+        }
+        Supervised child;
+        child.restart = marks.restart;
+        if (start_child(vm, child)) {
+            children.emplace(vm, std::move(child));
+        }
+    }
+    while (stop_requested == 0) {
+        int status = 0;
+        const pid_t ended = ::waitpid(-1, &status, WNOHANG);
+        for (auto& [vm, child] : children) {
+            if (ended > 0 && child.pid == ended) {
+                child.pid = -1;
+                const bool failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+                const std::string how = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
+                                                          : "was killed by signal " + std::to_string(WTERMSIG(status));
+                if (!failed || !child.restart) {
+                    say("%s: acrn-dm %s", vm.c_str(), how.c_str());
+                    continue;
+                }
+                const auto now = Clock::now();
+                while (!child.restarts.empty() && now - child.restarts.front() > kRestartWindow) {
+                    child.restarts.pop_front();
+                }
+                if (child.restarts.size() >= kRestartsPerWindow) {
+                    say("%s: acrn-dm %s; it failed %zu times in %lld s: not restarted again", vm.c_str(), how.c_str(),
+                        child.restarts.size() + 1, static_cast<long long>(kRestartWindow.count()));
+                    child.restart = false;
+                    continue;
+                }
+                say("%s: acrn-dm %s; restarting it in %lld s", vm.c_str(), how.c_str(),
+                    static_cast<long long>(kRestartDelay.count()));
+                child.restarts.push_back(now);
+                child.start_at = now + kRestartDelay;
+            }
+            if (child.start_at && Clock::now() >= *child.start_at) {
+                child.start_at.reset();
+                (void)start_child(vm, child);
+            }
+        }
+        if (ended <= 0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+    }
+    say("%s", "stopping; the VMs keep running");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    long delay_s = 0;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "-t") {
+            log_to_stdout = true;
+        } else if (arg == "-d" && i + 1 < argc) {
+            char* end = nullptr;
+            delay_s = std::strtol(argv[++i], &end, 10);
+            if (*end != '\0' || delay_s < 0 || delay_s > 3600) {
+                std::fprintf(stderr, "acrnd: -d: 0 to 3600 seconds, not '%s'\n", argv[i]);
+                return kExitUsage;
+            }
+        } else if (arg == "-h" || arg == "--help") {
+            std::printf("usage: acrnd [-t] [-d SECONDS]\n"
+                        "Starts the VMs whose /etc/acrn/NAME.args has a line '#acrnd: autostart', and restarts\n"
+                        "the ones with '#acrnd: autostart restart' when they fail (through systemd where it runs).\n");
+            return 0;
+        } else {
+            std::fprintf(stderr, "acrnd: unexpected '%s'\nusage: acrnd [-t] [-d SECONDS]\n", arg.c_str());
+            return kExitUsage;
+        }
+    }
+    struct sigaction action {};
+    action.sa_handler = [](int) { stop_requested = 1; };
+    ::sigaction(SIGTERM, &action, nullptr);
+    ::sigaction(SIGINT, &action, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+
+    const std::vector<std::string> vms = configured_vms();
+    std::size_t marked = 0;
+    for (const std::string& vm : vms) {
+        marked += marks_of(vm).autostart ? 1 : 0;
+    }
+    say("%zu VM(s) configured in %s, %zu to start", vms.size(), conf_dir().c_str(), marked);
+    if (delay_s > 0) {
+        say("waiting %ld s before the autostart", delay_s);
+        for (long waited = 0; waited < delay_s * 10 && stop_requested == 0; ++waited) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+    if (stop_requested != 0) {
+        return 0;
+    }
+    return with_systemd() ? run_through_systemd(vms) : supervise(vms);
+}
