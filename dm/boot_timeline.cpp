@@ -14,6 +14,7 @@ const char* to_string(BootPhase phase) noexcept {
         case BootPhase::dm_started: return "acrn-dm started";
         case BootPhase::options_checked: return "options checked";
         case BootPhase::images_read: return "boot images read";
+        case BootPhase::kernel_unpacked: return "kernel unpacked on the host";
         case BootPhase::memory_ready: return "guest memory ready";
         case BootPhase::vm_created: return "VM created";
         case BootPhase::devices_built: return "devices built";

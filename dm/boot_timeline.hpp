@@ -24,6 +24,7 @@ enum class BootPhase : std::uint8_t {
     dm_started,
     options_checked,
     images_read,
+    kernel_unpacked,  // -k's payload unpacked on the host, or taken from the kernel cache
     memory_ready,
     vm_created,
     devices_built,
@@ -32,7 +33,7 @@ enum class BootPhase : std::uint8_t {
     first_console_output,
     marker_seen,
 };
-inline constexpr std::size_t kBootPhases = 10;
+inline constexpr std::size_t kBootPhases = 11;
 
 [[nodiscard]] const char* to_string(BootPhase phase) noexcept;
 

@@ -208,7 +208,10 @@ nlohmann::json VmSession::describe() const {
 VmSession::Outcome VmSession::run() {
     // Everything the user named is checked before any VM exists.
     notify_status("checking the boot images");
-    const BootImages images = read_boot_images(options_);
+    BootImages images = read_boot_images(options_);
+    if (images.unpacked_at) {
+        timeline_.reached(BootPhase::kernel_unpacked, *images.unpacked_at);
+    }
     timeline_.reached(BootPhase::images_read);
     notify_status("building the VM");
     try {
@@ -226,6 +229,7 @@ VmSession::Outcome VmSession::run() {
     timeline_.reached(BootPhase::devices_built);
     write_firmware_tables(options_, vcpu_count_, machine_->pci_windows(), *memory_);
     check(hsm_.set_vcpu_regs(load_boot_images(images, options_, *memory_)), "cannot set the boot vCPU's registers");
+    images.release();  // the kernel, unpacked or not, is not kept for the VM's life
     timeline_.reached(BootPhase::images_loaded);
 
     const auto fail = [this](const std::string& reason) { request_power_off(1, reason); };

@@ -242,6 +242,22 @@ std::string on_virtio_fast_paths(State& st, const std::string& v, std::string_vi
     return {};
 }
 
+std::string on_kernel_decompress(State& st, const std::string& v, std::string_view) {
+    if (v != "host" && v != "guest") {
+        return "must be 'host' or 'guest' (got " + quote(v) + ")";
+    }
+    st.options.kernel_host_decompress = v == "host";
+    return {};
+}
+std::string on_kernel_cache(State& st, const std::string& v, std::string_view) {
+    std::optional<std::string> dir;
+    if (auto error = store_text(dir, v, 1024, false, "cache directory"); !error.empty()) {
+        return error;
+    }
+    st.options.kernel_cache = v == "none" ? std::string() : v;
+    return {};
+}
+
 // ACRN options without a DmOptions field yet: validated only.
 std::string on_ovmf(State&, const std::string& v, std::string_view) { return cli::check_ovmf(v); }
 std::string on_iasl(State&, const std::string& v, std::string_view) {
@@ -325,6 +341,11 @@ const std::array kOptions{
     OptionDef{"--virtio_msi", nullptr, kYes, on_virtio_msi, "virtio uses a single MSI instead of MSI-X"},
     OptionDef{"--virtio_fast_paths", "<on|off>", kYes, on_virtio_fast_paths,
               "virtio kicks through ioeventfd where the relay offers it (default on)"},
+    OptionDef{"--kernel-decompress", "<host|guest>", kYes, on_kernel_decompress,
+              "-k's compressed kernel unpacked by acrn-dm and entered at its 64-bit entry (host, the default), or by "
+              "the kernel's own decompressor in the guest (guest: keeps KASLR)"},
+    OptionDef{"--kernel-cache", "<dir|none>", kYes, on_kernel_cache,
+              "where kernels unpacked on the host are kept for the next boot (default /var/cache/acrn-dm)"},
     OptionDef{"--acpidev_pt", "<HID[,UID]>", kNotYet, on_acpidev_pt, "pass an ACPI device (TPM) through"},
     OptionDef{"--mmiodev_pt", "<base,len>", kNotYet, on_mmiodev_pt, "pass an MMIO range through"},
     OptionDef{"--vtpm2", "<socket>", kNotYet, on_vtpm2, "virtual TPM 2.0 backed by swtpm"},

@@ -84,6 +84,8 @@ struct DmOptions {
     bool hugetlb = false;                         // --hugetlb (ours): guest RAM on 2 MiB hugetlbfs pages
     bool virtio_msi = false;                      // --virtio_msi: single-vector MSI instead of MSI-X
     bool virtio_fast_paths = true;                // --virtio_fast_paths on|off (ours)
+    bool kernel_host_decompress = true;           // --kernel-decompress host|guest (ours): who unpacks -k's payload
+    std::string kernel_cache = "/var/cache/acrn-dm";  // --kernel-cache <dir>|none (ours): unpacked kernels
     std::vector<std::string> warnings;            // e.g. obsolete options accepted and ignored
 };
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "dm/guest_memory.hpp"
+#include "dm/loader/vmlinux_elf.hpp"
 
 namespace acrn::dm {
 namespace {
@@ -105,7 +106,8 @@ std::uint64_t low_ram_end(const std::vector<GuestMemory::MapEntry>& map) {
 }
 
 BzImagePlan plan_bzimage(std::span<const std::uint8_t> kernel, std::optional<std::uint64_t> initrd_size,
-                         const std::string& command_line, const std::vector<GuestMemory::MapEntry>& map) {
+                         const std::string& command_line, const std::vector<GuestMemory::MapEntry>& map,
+                         const VmlinuxImage* unpacked) {
     using Layout = BzImageLayout;
     if (kernel.size() < 0x1000 || get<std::uint16_t>(kernel, zero_page::boot_flag) != 0xAA55 ||
         get<std::uint32_t>(kernel, zero_page::header_magic) != 0x53726448 /* "HdrS" */) {
@@ -141,6 +143,14 @@ BzImagePlan plan_bzimage(std::span<const std::uint8_t> kernel, std::optional<std
     const std::uint64_t low_end = low_ram_end(map);
     const std::uint64_t init_size = get<std::uint32_t>(kernel, zero_page::init_size);
     plan.kernel_end = Layout::kKernelAddress + std::max<std::uint64_t>(init_size, kernel.size());
+    if (unpacked != nullptr) {
+        // The kernel's own footprint from its load address: its segments,
+        // and init_size, which the header promises covers its early use.
+        if (unpacked->lowest < Layout::kKernelAddress) {
+            throw ImageError("the unpacked kernel starts below 1 MiB, over the boot data");
+        }
+        plan.kernel_end = std::max(unpacked->end, unpacked->lowest + init_size);
+    }
     if (plan.kernel_end > low_end) {
         throw ImageError("guest RAM too small for the kernel (it needs " + std::to_string(plan.kernel_end >> 20) +
                          " MiB below 2 GiB)");
@@ -164,16 +174,30 @@ std::optional<std::uint64_t> size_of(const std::optional<std::span<const std::ui
 }  // namespace
 
 void check_bzimage(std::span<const std::uint8_t> kernel, std::optional<std::span<const std::uint8_t>> initrd,
-                   const std::string& command_line, std::uint64_t memory_size) {
-    (void)plan_bzimage(kernel, size_of(initrd), command_line, GuestMemory::memory_map_for(memory_size));
+                   const std::string& command_line, std::uint64_t memory_size, const VmlinuxImage* unpacked) {
+    (void)plan_bzimage(kernel, size_of(initrd), command_line, GuestMemory::memory_map_for(memory_size), unpacked);
 }
 
 acrn_regs load_bzimage(std::span<const std::uint8_t> kernel, std::optional<std::span<const std::uint8_t>> initrd,
-                       const std::string& command_line, const GuestMemory& memory) {
+                       const std::string& command_line, const GuestMemory& memory, const VmlinuxImage* unpacked) {
     using Layout = BzImageLayout;
-    const BzImagePlan plan = plan_bzimage(kernel, size_of(initrd), command_line, memory.memory_map());
-    write_or_throw(memory, Layout::kKernelAddress, kernel.data() + plan.setup_size, kernel.size() - plan.setup_size,
-                   "the kernel");
+    const BzImagePlan plan = plan_bzimage(kernel, size_of(initrd), command_line, memory.memory_map(), unpacked);
+    if (unpacked == nullptr) {
+        write_or_throw(memory, Layout::kKernelAddress, kernel.data() + plan.setup_size, kernel.size() - plan.setup_size,
+                       "the kernel");
+    } else {
+        const std::vector<std::uint8_t> zeros(1 << 20, 0);
+        for (const KernelSegment& segment : unpacked->segments) {
+            write_or_throw(memory, segment.physical_address, segment.file_bytes.data(), segment.file_bytes.size(),
+                           "the unpacked kernel");
+            // What the file does not hold is zero (a reset reuses the memory).
+            for (std::uint64_t at = segment.file_bytes.size(); at < segment.memory_size;) {
+                const std::uint64_t size = std::min<std::uint64_t>(zeros.size(), segment.memory_size - at);
+                write_or_throw(memory, segment.physical_address + at, zeros.data(), size, "the unpacked kernel");
+                at += size;
+            }
+        }
+    }
 
     std::vector<std::uint8_t> page(4096, 0);
     const std::size_t header_length = std::min<std::size_t>(
@@ -207,7 +231,8 @@ acrn_regs load_bzimage(std::span<const std::uint8_t> kernel, std::optional<std::
 
     acrn_regs regs{};
     regs.gprs.rsi = Layout::kZeroPageAddress;
-    regs.rip = Layout::kKernelAddress + 0x200;  // startup_64
+    // startup_64: the compressed kernel's, 0x200 into it; or the unpacked one's.
+    regs.rip = unpacked != nullptr ? unpacked->entry_physical : Layout::kKernelAddress + 0x200;
     regs.rflags = 0x2;
     regs.cr0 = 0x8000'0011;  // PG, ET, PE
     regs.cr3 = Layout::kPageTablesAddress;

@@ -16,6 +16,7 @@
 namespace acrn::dm {
 
 class GuestMemory;
+struct VmlinuxImage;
 
 struct BzImageLayout {
     static constexpr std::uint64_t kGdtAddress = 0x1000;
@@ -30,13 +31,20 @@ struct BzImageLayout {
 // `memory_size` bytes, without any guest memory, so that acrn-dm can refuse
 // a bad image before a VM exists. Throws as load_bzimage does, and
 // std::invalid_argument for a memory size GuestMemory would refuse.
+//
+// With `unpacked` (the bzImage's payload unpacked on the host,
+// dm/loader/kernel_payload.hpp), its segments go at their physical
+// addresses instead, and the vCPU starts at its entry (startup_64) in 64-bit
+// mode with RSI at the zero page, as the kernel's decompressor would leave
+// it; the zero page is the same.
 void check_bzimage(std::span<const std::uint8_t> kernel, std::optional<std::span<const std::uint8_t>> initrd,
-                   const std::string& command_line, std::uint64_t memory_size);
+                   const std::string& command_line, std::uint64_t memory_size, const VmlinuxImage* unpacked = nullptr);
 
 // Throws ImageError saying what is wrong with the kernel or initrd, before
 // anything is written to guest memory.
 [[nodiscard]] acrn_regs load_bzimage(std::span<const std::uint8_t> kernel,
                                      std::optional<std::span<const std::uint8_t>> initrd,
-                                     const std::string& command_line, const GuestMemory& memory);
+                                     const std::string& command_line, const GuestMemory& memory,
+                                     const VmlinuxImage* unpacked = nullptr);
 
 }  // namespace acrn::dm

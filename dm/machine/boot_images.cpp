@@ -7,8 +7,11 @@
 #include <optional>
 #include <span>
 
+#include "common/log.hpp"
 #include "dm/guest_memory.hpp"
 #include "dm/loader/bzimage.hpp"
+#include "dm/loader/kernel_cache.hpp"
+#include "dm/loader/kernel_payload.hpp"
 #include "dm/loader/multiboot.hpp"
 #include "dm/machine/startup_error.hpp"
 
@@ -30,6 +33,39 @@ std::vector<std::uint8_t> read_image_file(const std::string& path, const char* o
     return bytes;
 }
 
+// -k's payload unpacked here rather than by the guest (cached by the
+// bzImage's hash), parsed, and checked to fit with the initrd. Throws
+// ImageError if it cannot be; the caller falls back to the guest's way.
+void unpack_on_host(BootImages& images, const DmOptions& options, std::optional<std::span<const std::uint8_t>> initrd) {
+    using Clock = std::chrono::steady_clock;
+    const auto started = Clock::now();
+    const KernelCache cache(options.kernel_cache);
+    const std::string key = KernelCache::key_of(images.kernel);
+    std::string how = "taken from the kernel cache";
+    bool fresh = false;
+    if (auto cached = cache.find(key)) {
+        images.unpacked_kernel = std::move(*cached);
+        images.unpacked_from_cache = true;
+    } else {
+        const KernelPayload payload = find_payload(images.kernel);
+        // No kernel is larger than the guest's RAM.
+        images.unpacked_kernel = decompress_payload(payload, static_cast<std::size_t>(options.memory_bytes));
+        how = std::string("its ") + to_string(payload.format) + " payload unpacked on the host";
+        fresh = true;
+    }
+    VmlinuxImage vmlinux = parse_vmlinux(images.unpacked_kernel);
+    check_bzimage(images.kernel, initrd, options.bootargs.value_or(""), options.memory_bytes, &vmlinux);
+    if (fresh) {
+        (void)cache.store(key, images.unpacked_kernel);  // once it has proved to be a kernel that fits
+    }
+    images.unpacked_at = Clock::now();
+    log_info("-k: {} in {:.0f} ms: {} MiB in {} segment(s) at {:#x}..{:#x}, entered at {:#x} in 64-bit mode", how,
+             std::chrono::duration<double, std::milli>(*images.unpacked_at - started).count(),
+             images.unpacked_kernel.size() >> 20, vmlinux.segments.size(), vmlinux.lowest, vmlinux.end,
+             vmlinux.entry_physical);
+    images.vmlinux = std::move(vmlinux);
+}
+
 }  // namespace
 
 BootImages read_boot_images(const DmOptions& options) {
@@ -45,6 +81,16 @@ BootImages read_boot_images(const DmOptions& options) {
             check_bzimage(images.kernel, initrd, options.bootargs.value_or(""), options.memory_bytes);
         } catch (const ImageError& error) {
             throw StartupError(kExitKernel, "-k " + *options.kernel + ": " + error.what());
+        }
+        if (options.kernel_host_decompress) {
+            try {
+                unpack_on_host(images, options, initrd);
+            } catch (const std::exception& error) {
+                images.unpacked_kernel.clear();
+                images.vmlinux.reset();
+                log_notice("-k {}: not unpacked on the host ({}): the kernel's own decompressor runs in the guest",
+                           *options.kernel, error.what());
+            }
         }
     } else if (options.elf_image) {
         if (options.initrd) {
@@ -73,7 +119,8 @@ acrn_vcpu_regs load_boot_images(const BootImages& images, const DmOptions& optio
             if (options.initrd) {
                 initrd = std::span<const std::uint8_t>(images.initrd);
             }
-            boot.vcpu_regs = load_bzimage(images.kernel, initrd, command_line, memory);
+            boot.vcpu_regs = load_bzimage(images.kernel, initrd, command_line, memory,
+                                          images.vmlinux ? &*images.vmlinux : nullptr);
         } else {
             boot.vcpu_regs = load_multiboot_elf(images.kernel, command_line, memory);
         }

@@ -169,7 +169,11 @@ LaunchCheck check_launch(const DmOptions& options) {
     LaunchCheck result;
     Checker check(result);
     try {
-        (void)read_boot_images(options);
+        // Host decompression never stops a launch (it falls back to the
+        // guest's), and a dry run writes no kernel cache.
+        DmOptions images_only = options;
+        images_only.kernel_host_decompress = false;
+        (void)read_boot_images(images_only);
     } catch (const StartupError& error) {
         check.problem(error.what());
     }

@@ -472,6 +472,14 @@ TEST(CliOptions, PathOptions) {
     (void)expect_ok({"--cmd_monitor", p1023, "vm"});  // ACRN's limit; the socket itself says a path is too long
     expect_invalid({"--cmd_monitor", p1024, "vm"}, "--cmd_monitor");
     EXPECT_EQ(expect_ok({"--boot_marker", "@@INIT_REACHED uptime", "vm"}).boot_marker, "@@INIT_REACHED uptime");
+    EXPECT_TRUE(expect_ok({"vm"}).kernel_host_decompress);
+    EXPECT_FALSE(expect_ok({"--kernel-decompress", "guest", "vm"}).kernel_host_decompress);
+    EXPECT_TRUE(expect_ok({"--kernel-decompress=host", "vm"}).kernel_host_decompress);
+    expect_invalid({"--kernel-decompress", "both", "vm"}, "--kernel-decompress");
+    EXPECT_EQ(expect_ok({"vm"}).kernel_cache, "/var/cache/acrn-dm");
+    EXPECT_EQ(expect_ok({"--kernel-cache", "/tmp/kc", "vm"}).kernel_cache, "/tmp/kc");
+    EXPECT_EQ(expect_ok({"--kernel-cache", "none", "vm"}).kernel_cache, "");
+    expect_invalid({"--kernel-cache", "", "vm"}, "--kernel-cache");
     EXPECT_FALSE(expect_ok({"vm"}).boot_marker);
     expect_invalid({"--boot_marker", "", "vm"}, "--boot_marker");
     expect_invalid({"--boot_marker", "two\nlines", "vm"}, "--boot_marker");
