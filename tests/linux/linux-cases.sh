@@ -138,7 +138,10 @@ start_vm() {
         return
     fi
     # A VM name has at most 15 characters.
-    "${netns[@]}" "$DM" "$@" "vm-${name:0:12}" <"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    # Kernels unpacked on the host are kept for the run's later boots;
+    # KERNEL_DECOMPRESS=guest leaves the decompression to the guest.
+    "${netns[@]}" "$DM" --kernel-cache "$WORK/kernel-cache" --kernel-decompress "${KERNEL_DECOMPRESS:-host}" "$@" \
+        "vm-${name:0:12}" <"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
     PID[$name]=$!
 }
 
@@ -265,11 +268,30 @@ check_report() {
 
 # boot_and_power_off NAME VCPUS MEM_MIB PCI_DEVICES [ACRN-DM ARGS...]: a boot
 # whose /init reports and powers off by itself.
+# kernel_unpacked_by NAME host|cache|guest: acrn-dm unpacked the kernel
+# (host: itself or from the cache; cache: from the cache) or left it to the
+# guest's decompressor; the boot phases and the guest's /init time are shown.
+kernel_unpacked_by() {
+    local name=$1 want=$2 line
+    [ "$VMM" = acrn-dm ] || return 0
+    line=$(grep -a -m1 -e "-k: .* on the host in\|-k: taken from the kernel cache" "$WORK/$name.err")
+    case $want in
+    host) verify "$name" host_decompression "$([ -n "$line" ] && echo 1)" \
+        "acrn-dm did not unpack the kernel: $(grep -a -m1 'not unpacked on the host' "$WORK/$name.err")" ;;
+    cache) verify "$name" kernel_cache "$(echo "$line" | grep -q 'taken from the kernel cache' && echo 1)" \
+        "the kernel was not taken from the cache: '${line:-no line}'" ;;
+    guest) verify "$name" guest_decompression "$([ -z "$line" ] && echo 1)" "acrn-dm unpacked the kernel: $line" ;;
+    esac
+    say "  $name: ${line#acrn-dm: \[info\] }"
+    say "  $name: /init at $(reported "$name" INIT_REACHED)"
+}
+
 boot_and_power_off() {
     local name=$1 vcpus=$2 mem_mib=$3 pci=$4 args="acrn.test=$1"
     shift 4
     linux_vm "$name" "$vcpus" "${mem_mib}M" "$args" "$@"
     check_report "$name" "$vcpus" "$mem_mib" "$args" "$pci"
+    kernel_unpacked_by "$name" host
     finish "$name" 60
     [ -n "$problem" ] || [ "$rc" = 0 ] || problem="acrn-dm exited $rc after the guest's poweroff (expected 0)"
     [ -n "$problem" ] || grep -q "guest entered ACPI S5" "$WORK/$name.err" || problem="no ACPI S5 in the log"
@@ -300,8 +322,10 @@ case_boot_8cpu_high_memory() {
 # boot checks what two cases did in two, the tier's time being what it is.)
 case_shell_reboot_sigterm() {
     local name=shell_reboot_sigterm args="shell=1 acrn.test=shell_reboot_sigterm"
-    linux_vm $name 2 256M "$args" -l com2,pty
+    # The guest's own decompressor: the same command line, CPUs and memory reach /init.
+    KERNEL_DECOMPRESS=guest linux_vm $name 2 256M "$args" -l com2,pty
     check_report $name 2 256 "$args"
+    kernel_unpacked_by $name guest
     if [ -z "$problem" ]; then
         if ! wait_for $name "@@SHELL" 30; then
             problem="no shell"
@@ -583,6 +607,7 @@ case_virtio_all() {
         --virtio_poll 1000000 -s 3,virtio-blk,mq=2,"$img" -s 4,virtio-blk,"$ro",ro -s 5,virtio-rnd \
         -s 6,virtio-console,@socket:hvcport="$WORK/$name.sock" -s 7,virtio-net,tap=$NET_TAP -s 8,virtio-blk,nodisk
     { kill $rescan; wait $rescan; } 2>/dev/null  # done by now, unless the guest never waited for the medium
+    kernel_unpacked_by $name host
     check_blk_medium $name "$medium"
     value=$(reported $name BLK_QUEUES)
     verify $name blk_queues "$(is "$value" 2)" "the guest's vda has ${value:-?} queues, expected 2 (mq=2)"
@@ -598,6 +623,7 @@ case_virtio_all() {
         "${PCI_1[*]} 0000:00:04.0 0000:00:05.0" "0001:virtio_net 0002:virtio_blk 0002:virtio_blk" "@@BLK_SYNCED" \
         --virtio_fast_paths off -s 3,virtio-blk,"$img" -s 4,virtio-blk,"$sync" -s 5,virtio-net,tap=$NET_TAP,vhost
     killed ${name}_2
+    kernel_unpacked_by ${name}_2 cache
     check_blk_read ${name}_2 "$image_sum"
     check_blk_synced ${name}_2 "$sync"
     net_check ${name}_2 1 5 vhost
