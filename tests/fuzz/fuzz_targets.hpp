@@ -33,4 +33,8 @@ int virtio_net(const std::uint8_t* data, std::size_t size);
 // (host-facing, but a local user's input all the same).
 int monitor_protocol(const std::uint8_t* data, std::size_t size);
 
+// A -k bzImage unpacked on the host: the payload found, decompressed and
+// parsed as the kernel's ELF, and placed (host-facing: the user's file).
+int kernel_image(const std::uint8_t* data, std::size_t size);
+
 }  // namespace acrn::fuzz

@@ -2,6 +2,7 @@
 // libFuzzer builds (tests/fuzz) explore further.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <iterator>
 #include <random>
 #include <string>
@@ -92,6 +93,30 @@ TEST(FuzzTargetsTest, MonitorProtocolSurvivesRandomClients) {
             input += random() % 5 == 0 ? std::string(1, static_cast<char>(random())) : pieces[random() % std::size(pieces)];
         }
         EXPECT_EQ(monitor_protocol(reinterpret_cast<const std::uint8_t*>(input.data()), input.size()), 0);
+    }
+}
+
+TEST(FuzzTargetsTest, KernelImageSurvivesDamagedImages) {
+    // A bzImage with an xz payload, damaged at random places.
+    std::mt19937 random(20261207);
+    std::vector<std::uint8_t> image(1024 + 0x100 + 64, 0);
+    image[0x1F1] = 1;
+    std::memcpy(image.data() + 0x202, "HdrS", 4);
+    image[0x206] = 0x0F;
+    image[0x207] = 0x02;
+    image[0x248] = 0x00;
+    image[0x249] = 0x01;
+    image[0x24C] = 64;
+    const std::uint8_t xz_magic[] = {0xFD, '7', 'z', 'X', 'Z', 0x00};
+    std::memcpy(image.data() + 1024 + 0x100, xz_magic, sizeof xz_magic);
+    for (int round = 0; round < 300; ++round) {
+        std::vector<std::uint8_t> input = image;
+        const int flips = 1 + static_cast<int>(random() % 8);
+        for (int i = 0; i < flips; ++i) {
+            input[random() % input.size()] = static_cast<std::uint8_t>(random());
+        }
+        input.resize(random() % (input.size() + 1));
+        EXPECT_EQ(kernel_image(input.data(), input.size()), 0);
     }
 }
 
