@@ -48,6 +48,15 @@ PayloadFormat format_of(std::span<const std::uint8_t> bytes) {
     return PayloadFormat::unknown;
 }
 
+// Ends a decoder however its function is left (a limit reached throws).
+template <typename End>
+struct OnExit {
+    End end;
+    ~OnExit() { end(); }
+};
+template <typename End>
+OnExit(End) -> OnExit<End>;
+
 [[noreturn]] void fail(PayloadFormat format, const std::string& why) {
     throw ImageError(std::string("-k: the kernel's ") + to_string(format) + " payload " + why);
 }
@@ -70,6 +79,7 @@ std::vector<std::uint8_t> inflate_gzip(std::span<const std::uint8_t> in, std::si
     if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK) {
         fail(PayloadFormat::gzip, "cannot be unpacked: zlib would not start");
     }
+    const OnExit end{[&stream] { inflateEnd(&stream); }};
     std::vector<std::uint8_t> out;
     std::size_t used = 0;
     stream.next_in = const_cast<Bytef*>(in.data());
@@ -83,12 +93,10 @@ std::vector<std::uint8_t> inflate_gzip(std::span<const std::uint8_t> in, std::si
         rc = inflate(&stream, Z_NO_FLUSH);
         used += before - stream.avail_out;
         if (rc != Z_OK && rc != Z_STREAM_END) {
-            inflateEnd(&stream);
             fail(PayloadFormat::gzip, rc == Z_BUF_ERROR ? "is truncated" : "is corrupt (zlib: " +
                                                                              std::string(stream.msg ? stream.msg : "?") + ")");
         }
     }
-    inflateEnd(&stream);
     out.resize(used);
     return out;
 }
@@ -101,6 +109,7 @@ std::vector<std::uint8_t> unpack_lzma(std::span<const std::uint8_t> in, std::siz
     if (started != LZMA_OK) {
         fail(format, "cannot be unpacked: liblzma would not start");
     }
+    const OnExit end{[&stream] { lzma_end(&stream); }};
     std::vector<std::uint8_t> out;
     std::size_t used = 0;
     stream.next_in = in.data();
@@ -115,13 +124,11 @@ std::vector<std::uint8_t> unpack_lzma(std::span<const std::uint8_t> in, std::siz
         rc = lzma_code(&stream, stream.avail_in == 0 ? LZMA_FINISH : LZMA_RUN);
         used += available - stream.avail_out;
         if (rc != LZMA_OK && rc != LZMA_STREAM_END) {
-            lzma_end(&stream);
             fail(format, rc == LZMA_BUF_ERROR ? "is truncated"
                          : rc == LZMA_MEMLIMIT_ERROR ? "needs more than 256 MiB to unpack"
                                                      : "is corrupt (liblzma error " + std::to_string(rc) + ")");
         }
     }
-    lzma_end(&stream);
     out.resize(used);
     return out;
 }
@@ -131,6 +138,7 @@ std::vector<std::uint8_t> unpack_bzip2(std::span<const std::uint8_t> in, std::si
     if (BZ2_bzDecompressInit(&stream, 0, 0) != BZ_OK) {
         fail(PayloadFormat::bzip2, "cannot be unpacked: libbz2 would not start");
     }
+    const OnExit end{[&stream] { BZ2_bzDecompressEnd(&stream); }};
     std::vector<std::uint8_t> out;
     std::size_t used = 0;
     stream.next_in = const_cast<char*>(reinterpret_cast<const char*>(in.data()));
@@ -148,19 +156,17 @@ std::vector<std::uint8_t> unpack_bzip2(std::span<const std::uint8_t> in, std::si
             rc = BZ_UNEXPECTED_EOF;
         }
         if (rc != BZ_OK && rc != BZ_STREAM_END) {
-            BZ2_bzDecompressEnd(&stream);
             fail(PayloadFormat::bzip2, rc == BZ_UNEXPECTED_EOF ? "is truncated" : "is corrupt");
         }
     }
-    BZ2_bzDecompressEnd(&stream);
     out.resize(used);
     return out;
 }
 
 std::vector<std::uint8_t> unpack_zstd(std::span<const std::uint8_t> in, std::size_t limit) {
     ZSTD_DStream* stream = ZSTD_createDStream();
+    const OnExit end{[stream] { ZSTD_freeDStream(stream); }};
     if (stream == nullptr || ZSTD_isError(ZSTD_DCtx_setParameter(stream, ZSTD_d_windowLogMax, 31))) {
-        ZSTD_freeDStream(stream);
         fail(PayloadFormat::zstd, "cannot be unpacked: libzstd would not start");
     }
     std::vector<std::uint8_t> out;
@@ -173,19 +179,15 @@ std::vector<std::uint8_t> unpack_zstd(std::span<const std::uint8_t> in, std::siz
         const std::size_t rc = ZSTD_decompressStream(stream, &output, &input);
         used += output.pos;
         if (ZSTD_isError(rc)) {
-            const std::string why = ZSTD_getErrorName(rc);
-            ZSTD_freeDStream(stream);
-            fail(PayloadFormat::zstd, "is corrupt (libzstd: " + why + ")");
+            fail(PayloadFormat::zstd, std::string("is corrupt (libzstd: ") + ZSTD_getErrorName(rc) + ")");
         }
         if (rc == 0) {
             break;  // the frame is complete (the kernel's size may follow)
         }
         if (input.pos == input.size && output.pos < output.size) {
-            ZSTD_freeDStream(stream);
             fail(PayloadFormat::zstd, "is truncated");
         }
     }
-    ZSTD_freeDStream(stream);
     out.resize(used);
     return out;
 }
