@@ -29,36 +29,30 @@ std::uint32_t crc_of(std::span<const std::uint8_t> bytes) {
     return static_cast<std::uint32_t>(crc32_z(0, bytes.data(), bytes.size()));
 }
 
-bool write_all(int fd, const void* data, std::size_t size) {
-    const auto* at = static_cast<const std::uint8_t*>(data);
+// All `size` bytes through `transfer` (read or write), across short
+// transfers and EINTR; false at an error or end of file.
+template <typename Byte, typename Transfer>
+bool transfer_all(Transfer transfer, int fd, Byte* data, std::size_t size) {
     while (size > 0) {
-        const ssize_t n = ::write(fd, at, size);
+        const ssize_t n = transfer(fd, data, size);
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n <= 0) {
             return false;
         }
-        at += n;
+        data += n;
         size -= static_cast<std::size_t>(n);
     }
     return true;
 }
 
+bool write_all(int fd, const void* data, std::size_t size) {
+    return transfer_all(::write, fd, static_cast<const std::uint8_t*>(data), size);
+}
+
 bool read_all(int fd, void* data, std::size_t size) {
-    auto* at = static_cast<std::uint8_t*>(data);
-    while (size > 0) {
-        const ssize_t n = ::read(fd, at, size);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return false;
-        }
-        at += n;
-        size -= static_cast<std::size_t>(n);
-    }
-    return true;
+    return transfer_all(::read, fd, static_cast<std::uint8_t*>(data), size);
 }
 
 }  // namespace
