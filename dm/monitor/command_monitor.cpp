@@ -130,6 +130,25 @@ struct CommandMonitor::State : std::enable_shared_from_this<CommandMonitor::Stat
     }
 
     void send(const std::shared_ptr<Client>& client, std::string reply) {
+        if (client->replies.empty()) {
+            // A reply or event usually fits the socket's buffer: written at
+            // once, it goes out in order even when the loop stops right
+            // after (the power-off event as acrn-dm exits, whose write would
+            // otherwise wait for the previous write's handler).
+            const ssize_t sent = ::send(client->socket.native_handle(), reply.data(), reply.size(),
+                                        MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (sent == static_cast<ssize_t>(reply.size())) {
+                if (client->close_after_replies) {
+                    drop(client);
+                }
+                return;
+            }
+            if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+                drop(client);
+                return;
+            }
+            reply.erase(0, sent > 0 ? static_cast<std::size_t>(sent) : 0);
+        }
         client->replies.push_back(std::move(reply));
         if (client->replies.size() == 1) {
             write_front(client);

@@ -134,6 +134,24 @@ TEST_F(CommandMonitorTest, EveryRegisteredClientGetsTheVmEvents) {
     EXPECT_EQ(replies(bystander, 1), "") << "only registered clients get events";
 }
 
+TEST_F(CommandMonitorTest, EventsFlushedAfterTheLoopStoppedAllGoOut) {
+    CommandMonitor monitor(loop_, path_, target_, events_);
+    UniqueFd client = connect_client();
+    send_text(client, "{\"command\":\"register_vm_event_client\"}\n");
+    ASSERT_EQ(replies(client, 1), "{\"ack\":0}\n");
+    // A triple fault powers the VM off: the loop has stopped when the stop
+    // path flushes the events, and no handler runs again.
+    events_.triple_fault();
+    events_.powered_off();
+    events_.flush();
+    std::string got;
+    char buffer[256];
+    for (ssize_t n; (n = ::recv(client.get(), buffer, sizeof buffer, MSG_DONTWAIT)) > 0;) {
+        got.append(buffer, static_cast<std::size_t>(n));
+    }
+    EXPECT_EQ(got, "{\"vm_event\":2}\n{\"vm_event\":1}\n");
+}
+
 TEST_F(CommandMonitorTest, ReplacesAStaleSocketAndRemovesItsOwnAtTheEnd) {
     { CommandMonitor first(loop_, path_, target_, events_); }
     EXPECT_NE(::access(path_.c_str(), F_OK), 0) << "removed when the monitor ends";
