@@ -382,7 +382,9 @@ ARGS
 case_acrnctl_add_start() {
     local name=acrnctl_add_start conf="$WORK/ctl-etc" problem= out pid status
     mkdir -p "$conf"
-    printf -- '-m 128M\n-s 0:0,hostbridge\n-s 1:0,lpc\n-l com1,stdio\n-E %s\n' "$G/spin.elf" >"$WORK/vm-added.args"
+    # (COM1 to a file of its own: in the VM's log, acrn-dm's lines from other threads may cut the guest's.)
+    printf -- '-m 128M\n-s 0:0,hostbridge\n-s 1:0,lpc\n-l com1,file:%s\n-E %s\n' "$WORK/vm-added.console" "$G/spin.elf" \
+        >"$WORK/vm-added.args"
     printf -- '-m 128M\n-s 0:0,hostbridge\n-s 3,virtio-blk,%s\n-E %s\n' "$WORK/none.img" "$WORK/none.elf" >"$WORK/vm-bad.args"
     local env=(env ACRN_CONF_DIR="$conf" ACRN_RUN_DIR="$WORK/ctl-run" ACRN_LOG_DIR="$WORK/ctl-log" ACRN_DM="$DM"
                ACRN_LAUNCH="$(dirname "$0")/../../systemd/acrn-dm-launch" ACRN_SYSTEMCTL=no)
@@ -405,7 +407,7 @@ case_acrnctl_add_start() {
     [ -n "$problem" ] || [ $status = 0 ] || problem="stop -f: '$out'"
     out=$("${ctl[@]}" del vm-added 2>&1); status=$?
     [ -n "$problem" ] || { [ $status = 0 ] && [ ! -e "$conf/vm-added.args" ]; } || problem="del: '$out'"
-    [ -n "$problem" ] || grep -q "spinning" "$WORK/ctl-log/vm-added.log" || problem="no guest output in the VM's log"
+    [ -n "$problem" ] || grep -q "spinning" "$WORK/vm-added.console" || problem="no guest output on its COM1"
     [ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null
     [ -z "$problem" ] || sed 's/^/acrnctl_add_start: log: /' "$WORK/ctl-log/vm-added.log" | grep -v stats: | head -20
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
