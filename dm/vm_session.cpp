@@ -22,7 +22,6 @@
 #include "dm/machine/firmware_tables.hpp"
 #include "dm/machine/machine.hpp"
 #include "dm/machine/machine_builder.hpp"
-#include "dm/cli/option_values.hpp"
 #include "dm/monitor/monitor_protocol.hpp"
 #include "dm/monitor/vm_events.hpp"
 #include "dm/pci/pci_bus.hpp"
@@ -81,15 +80,10 @@ void VmSession::guest_soft_off() {
                                       : "guest entered ACPI S5 (soft off)");
 }
 
-void VmSession::insert_disk(const std::string& address, const std::string& path) {
+void VmSession::insert_disk(const PciAddress& pci, const std::string& path) {
     if (!machine_) {
         throw MonitorError("blkrescan: the VM is not built yet");
     }
-    PciSlotSpec slot;
-    if (const std::string error = cli::parse_pci_address(address, slot); !error.empty()) {
-        throw MonitorError("blkrescan: " + error);
-    }
-    const PciAddress pci{slot.bus, slot.slot, slot.func};
     const std::shared_ptr<PciDevice> device = machine_->buses().pci.find(pci);
     if (!device) {
         throw MonitorError("blkrescan: no device at " + pci.text());

@@ -69,8 +69,8 @@ public:
     // Throw MonitorError when the VM is not in the state to pause or resume.
     void pause();
     void resume();
-    // blkrescan: the `nodisk` virtio-blk at `address` ([bus:]slot[:func]) gets the image at `path`.
-    void insert_disk(const std::string& address, const std::string& path);
+    // blkrescan: the `nodisk` virtio-blk at `pci` gets the image at `path`.
+    void insert_disk(const PciAddress& pci, const std::string& path);
     [[nodiscard]] nlohmann::json describe() const;
     [[nodiscard]] VmStatistics statistics() const;
 

@@ -52,9 +52,9 @@ json blkrescan(MonitorTarget& target, const std::string& arguments) {
     if (path.empty() || path == "nodisk") {
         throw MonitorError("blkrescan: '" + path + "' is not an image path" + kSyntax);
     }
-    target.blkrescan(address, path);
-    return json{{"slot", std::to_string(slot.bus) + ":" + std::to_string(slot.slot) + "." + std::to_string(slot.func)},
-                {"path", path}};
+    const PciAddress pci{slot.bus, slot.slot, slot.func};
+    target.blkrescan(pci, path);
+    return json{{"slot", pci.text()}, {"path", path}};
 }
 
 using Command = std::function<json(MonitorTarget&, MonitorConnection&, const std::string& arguments)>;

@@ -16,6 +16,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "dm/pci/pci_bus.hpp"  // PciAddress
+
 namespace acrn::dm {
 
 // A command the VM cannot carry out now; its message is the reply's "error".
@@ -35,7 +37,7 @@ public:
     virtual void resume() = 0;
     virtual void reset() = 0;
     // Gives the `nodisk` virtio-blk at `address` the image at `path`.
-    virtual void blkrescan(const std::string& address, const std::string& path) = 0;
+    virtual void blkrescan(const PciAddress& address, const std::string& path) = 0;
     [[nodiscard]] virtual nlohmann::json query() = 0;
     [[nodiscard]] virtual nlohmann::json stats() = 0;
 };

@@ -28,7 +28,7 @@ public:
     void pause() override { current().pause(); }
     void resume() override { current().resume(); }
     void reset() override { current().request_reset("reset command on the command monitor"); }
-    void blkrescan(const std::string& address, const std::string& path) override {
+    void blkrescan(const PciAddress& address, const std::string& path) override {
         current().insert_disk(address, path);
     }
     [[nodiscard]] nlohmann::json query() override {

@@ -19,7 +19,7 @@ public:
     void pause() override { maybe_fail(); }
     void resume() override { maybe_fail(); }
     void reset() override { maybe_fail(); }
-    void blkrescan(const std::string&, const std::string&) override { maybe_fail(); }
+    void blkrescan(const dm::PciAddress&, const std::string&) override { maybe_fail(); }
     nlohmann::json query() override {
         maybe_fail();
         return {{"name", "fuzz"}};

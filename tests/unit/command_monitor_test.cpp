@@ -29,7 +29,7 @@ public:
     void pause() override {}
     void resume() override {}
     void reset() override {}
-    void blkrescan(const std::string&, const std::string&) override {}
+    void blkrescan(const PciAddress&, const std::string&) override {}
     nlohmann::json query() override { return {{"name", "vm1"}}; }
     nlohmann::json stats() override { return nlohmann::json::object(); }
     int destroyed = 0;

@@ -25,11 +25,11 @@ public:
     void pause() override { calls.push_back("pause"); }
     void resume() override { throw MonitorError("the VM is not paused"); }
     void reset() override { calls.push_back("reset"); }
-    void blkrescan(const std::string& address, const std::string& path) override {
+    void blkrescan(const PciAddress& address, const std::string& path) override {
         if (path == "/missing.img") {
             throw MonitorError("blkrescan: cannot open /missing.img");
         }
-        calls.push_back("blkrescan " + address + " " + path);
+        calls.push_back("blkrescan " + address.text() + " " + path);
     }
     json query() override { return {{"name", "vm1"}}; }
     json stats() override { throw std::runtime_error("counters gone"); }
@@ -147,7 +147,7 @@ TEST(MonitorProtocolTest, BlkrescanTakesASlotAndAPath) {
               json({{"ack", 0}, {"slot", "0:3.0"}, {"path", "/tmp/disk.img"}}));
     EXPECT_EQ(answer(R"({"command":"blkrescan","arguments":"0:4:1,/a,b.img"})", target),
               json({{"ack", 0}, {"slot", "0:4.1"}, {"path", "/a,b.img"}}));
-    EXPECT_EQ(target.calls, (std::vector<std::string>{"blkrescan 3 /tmp/disk.img", "blkrescan 0:4:1 /a,b.img"}));
+    EXPECT_EQ(target.calls, (std::vector<std::string>{"blkrescan 0:3.0 /tmp/disk.img", "blkrescan 0:4.1 /a,b.img"}));
 }
 
 TEST(MonitorProtocolTest, AConnectionTakesTheVmEventsOnce) {
