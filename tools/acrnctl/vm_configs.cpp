@@ -25,10 +25,6 @@ namespace {
 constexpr int kExitUsage = 64;
 constexpr std::chrono::seconds kStartTimeout{120};  // a nested test host builds a VM slowly
 
-std::string environment(const char* name, const char* fallback) {
-    const char* value = std::getenv(name);
-    return value != nullptr && *value != '\0' ? value : fallback;
-}
 
 int fail(const std::string& why) {
     std::fprintf(stderr, "acrnctl: %s\n", why.c_str());
@@ -87,6 +83,32 @@ int start_in_background(const std::string& vm) {
 }
 
 }  // namespace
+
+std::string environment(const char* name, const char* fallback) {
+    const char* value = std::getenv(name);
+    return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+bool write_file_atomically(const std::string& path, const std::string& content) {
+    const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+    {
+        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+        out << content;
+        if (!out.flush()) {
+            const int error = errno;
+            ::unlink(temporary.c_str());
+            errno = error;
+            return false;
+        }
+    }
+    if (::rename(temporary.c_str(), path.c_str()) != 0) {
+        const int error = errno;
+        ::unlink(temporary.c_str());
+        errno = error;
+        return false;
+    }
+    return true;
+}
 
 std::string conf_dir() { return environment("ACRN_CONF_DIR", "/etc/acrn"); }
 std::string args_file(const std::string& vm) { return conf_dir() + "/" + vm + ".args"; }
@@ -234,19 +256,8 @@ int add_vm(const std::vector<std::string>& args) {
     if (!make_directory(conf_dir())) {
         return fail("add: cannot make " + conf_dir() + ": " + std::strerror(errno));
     }
-    const std::string temporary = target + ".tmp." + std::to_string(::getpid());
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        out << content.str();
-        if (!out.flush()) {
-            ::unlink(temporary.c_str());
-            return fail("add: cannot write " + temporary);
-        }
-    }
-    if (::rename(temporary.c_str(), target.c_str()) != 0) {
-        const int error = errno;
-        ::unlink(temporary.c_str());
-        return fail("add: cannot install " + target + ": " + std::strerror(error));
+    if (!write_file_atomically(target, content.str())) {
+        return fail("add: cannot install " + target + ": " + std::strerror(errno));
     }
     std::printf("%s: added (%s); start it with 'acrnctl start %s'\n", name.c_str(), target.c_str(), name.c_str());
     return 0;

@@ -31,6 +31,11 @@ namespace acrn::tools {
 [[nodiscard]] std::string socket_of(const std::string& vm);
 
 // Shared with acrnd.
+// The environment variable's value, or `fallback` where it is unset or empty.
+[[nodiscard]] std::string environment(const char* name, const char* fallback);
+// `content` into `path` through a temporary file renamed over it; false
+// (errno set, no temporary left) if it could not be written.
+[[nodiscard]] bool write_file_atomically(const std::string& path, const std::string& content);
 [[nodiscard]] std::string conf_dir();
 [[nodiscard]] std::string args_file(const std::string& vm);
 [[nodiscard]] std::string launcher();

@@ -36,7 +36,6 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -99,11 +98,6 @@ Marks marks_of(const std::string& vm) {
     return marks;
 }
 
-std::string environment(const char* name, const char* fallback) {
-    const char* value = std::getenv(name);
-    return value != nullptr && *value != '\0' ? value : fallback;
-}
-
 std::string systemctl() { return environment("ACRN_SYSTEMCTL", "systemctl"); }
 
 bool with_systemd() {
@@ -115,31 +109,22 @@ bool with_systemd() {
     return program != "systemctl" || ::stat("/run/systemd/system", &info) == 0;
 }
 
-bool write_file(const std::string& path, const std::string& content) {
-    const std::string temporary = path + ".tmp";
-    {
-        std::ofstream out(temporary, std::ios::trunc);
-        out << content;
-        if (!out.flush()) {
-            return false;
-        }
-    }
-    return ::rename(temporary.c_str(), path.c_str()) == 0;
-}
+// Each configured VM and its marks, read once.
+using MarkedVms = std::vector<std::pair<std::string, Marks>>;
 
-int run_through_systemd(const std::vector<std::string>& vms) {
+int run_through_systemd(const MarkedVms& vms) {
     const std::string unit_dir = environment("ACRN_SYSTEMD_UNIT_DIR", "/run/systemd/system");
     int failures = 0;
     bool changed = false;
-    for (const std::string& vm : vms) {
+    for (const auto& [vm, marks] : vms) {
         const std::string dir = unit_dir + "/acrn-dm@" + vm + ".service.d";
         const std::string drop_in = dir + "/" + kDropInName;
         struct stat info {};
         const bool present = ::stat(drop_in.c_str(), &info) == 0;
-        if (marks_of(vm).restart) {
+        if (marks.restart) {
             ::mkdir(unit_dir.c_str(), 0755);
             ::mkdir(dir.c_str(), 0755);
-            if (!write_file(drop_in, "# Written by acrnd at boot: " + vm + ".args says #acrnd: restart\n"
+            if (!write_file_atomically(drop_in, "# Written by acrnd at boot: " + vm + ".args says #acrnd: restart\n"
                                      "[Service]\nRestart=on-failure\nRestartSec=2\n"
                                      "[Unit]\nStartLimitIntervalSec=60\nStartLimitBurst=5\n")) {
                 say("%s: cannot write %s: %s", vm.c_str(), drop_in.c_str(), std::strerror(errno));
@@ -157,8 +142,7 @@ int run_through_systemd(const std::vector<std::string>& vms) {
         say("%s", "systemctl daemon-reload failed: the restart settings take effect at the next reload");
         ++failures;
     }
-    for (const std::string& vm : vms) {
-        const Marks marks = marks_of(vm);
+    for (const auto& [vm, marks] : vms) {
         if (!marks.autostart) {
             continue;
         }
@@ -191,10 +175,9 @@ bool start_child(const std::string& vm, Supervised& child) {
     return true;
 }
 
-int supervise(const std::vector<std::string>& vms) {
+int supervise(const MarkedVms& vms) {
     std::map<std::string, Supervised> children;
-    for (const std::string& vm : vms) {
-        const Marks marks = marks_of(vm);
+    for (const auto& [vm, marks] : vms) {
         if (!marks.autostart) {
             continue;
         }
@@ -280,10 +263,11 @@ int main(int argc, char** argv) {
     ::sigaction(SIGINT, &action, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
 
-    const std::vector<std::string> vms = configured_vms();
+    MarkedVms vms;
     std::size_t marked = 0;
-    for (const std::string& vm : vms) {
-        marked += marks_of(vm).autostart ? 1 : 0;
+    for (const std::string& vm : configured_vms()) {
+        vms.emplace_back(vm, marks_of(vm));
+        marked += vms.back().second.autostart ? 1 : 0;
     }
     say("%zu VM(s) configured in %s, %zu to start", vms.size(), conf_dir().c_str(), marked);
     if (delay_s > 0) {
