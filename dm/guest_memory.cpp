@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "common/log.hpp"
+#include "dm/huge_tmpfs_file.hpp"
 #include "dm/platform_layout.hpp"
 
 namespace acrn::dm {
@@ -61,6 +62,20 @@ void tell_once_if_shmem_gets_no_huge_pages() {
     if ((setting == "never" || setting == "deny") && !told.exchange(true)) {
         log_notice("guest RAM gets 4 KiB pages: the host's /sys/kernel/mm/transparent_hugepage/shmem_enabled is "
                    "'{}'; 'advise' lets it use huge pages (a faster guest boot)", setting);
+    }
+}
+
+// A huge-page tmpfs file, or an invalid fd (and one notice) where it
+// cannot be made.
+UniqueFd try_huge_tmpfs_file(std::uint64_t size) {
+    try {
+        return open_huge_tmpfs_file(size);
+    } catch (const std::system_error& error) {
+        static std::atomic<bool> told{false};
+        if (!told.exchange(true)) {
+            log_notice("guest RAM: no huge-page tmpfs ({}); a memfd instead", error.what());
+        }
+        return UniqueFd();
     }
 }
 
@@ -126,9 +141,20 @@ Mapping map_aligned(int fd, std::uint64_t size, GuestMemoryBacking backing) {
 
 GuestMemory::GuestMemory(std::uint64_t size, GuestMemoryBacking backing) : size_(size), backing_(backing) {
     check_size(size, backing);
-    fd_ = create_memfd(size, backing);
+    if (backing == GuestMemoryBacking::huge_tmpfs) {
+        fd_ = try_huge_tmpfs_file(size);
+        if (!fd_) {
+            backing_ = backing = GuestMemoryBacking::shmem;
+        }
+    }
+    if (!fd_) {
+        fd_ = create_memfd(size, backing);
+    }
     mapping_ = map_aligned(fd_.get(), size, backing);
-    if (backing == GuestMemoryBacking::shmem) {
+    if (backing == GuestMemoryBacking::huge_tmpfs) {
+        (void)::madvise(mapping_.data(), size, MADV_HUGEPAGE);
+        log_info("guest RAM: {} on a huge-page tmpfs of its own (the host's shmem_enabled is 'never')", mib(size));
+    } else if (backing == GuestMemoryBacking::shmem) {
         // Huge pages let KVM map guest RAM with 2 MiB pages: far fewer
         // faults while the guest first touches its memory (1 s less of a
         // nested boot, measured). Only a hint, and shmem honours it only
@@ -141,6 +167,10 @@ GuestMemory::GuestMemory(std::uint64_t size, GuestMemoryBacking backing) : size_
     if (size > low) {
         regions_.push_back(Region{kHighMemoryBase, size - low, low, mapping_.data() + low});
     }
+}
+
+GuestMemoryBacking GuestMemory::default_backing() {
+    return shmem_huge_page_setting() == "never" ? GuestMemoryBacking::huge_tmpfs : GuestMemoryBacking::shmem;
 }
 
 std::vector<GuestMemory::MapEntry> GuestMemory::memory_map_for(std::uint64_t size) {

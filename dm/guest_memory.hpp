@@ -28,9 +28,13 @@ namespace acrn::dm {
 // Where guest RAM comes from. `shmem`: a plain memfd; the kernel backs it
 // with transparent huge pages where /sys/kernel/mm/transparent_hugepage/
 // shmem_enabled allows (advise or always), with 4 KiB pages otherwise.
+// `huge_tmpfs`: a file on a tmpfs of its own mounted huge=within_size
+// (dm/huge_tmpfs_file.hpp), which gets huge pages even where shmem_enabled
+// is 'never'; it cannot be sealed, and where it cannot be made (no
+// CAP_SYS_ADMIN) the memory falls back to `shmem`, saying so.
 // `hugetlb_2m`: a hugetlbfs memfd of 2 MiB pages, reserved up front from
 // the host's pool (vm.nr_hugepages); the size must be a multiple of 2 MiB.
-enum class GuestMemoryBacking { shmem, hugetlb_2m };
+enum class GuestMemoryBacking { shmem, huge_tmpfs, hugetlb_2m };
 
 // Guest RAM could not be set up as asked (no huge pages, no memfd, ...).
 class GuestMemoryError : public std::runtime_error {
@@ -72,17 +76,24 @@ public:
     // check boot images up front). `size` as the constructor takes it.
     [[nodiscard]] static std::vector<MapEntry> memory_map_for(std::uint64_t size);
 
+    // What a VM gets unless asked for hugetlb: shmem where the host gives
+    // memfds huge pages, huge_tmpfs where its shmem_enabled is 'never'.
+    [[nodiscard]] static GuestMemoryBacking default_backing();
+
     // Throws std::invalid_argument for a size that is not a multiple of
     // 4 KiB (2 MiB for hugetlb) or not above 1 MiB, and GuestMemoryError,
     // saying what is missing, when the memory cannot be had.
     explicit GuestMemory(std::uint64_t size, GuestMemoryBacking backing = GuestMemoryBacking::shmem);
 
     [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
+    // What the memory got: shmem where huge_tmpfs was asked for and could
+    // not be made.
     [[nodiscard]] GuestMemoryBacking backing() const noexcept { return backing_; }
     [[nodiscard]] std::uint64_t low_memory_end() const noexcept { return regions_.front().size; }
     [[nodiscard]] const std::vector<Region>& regions() const noexcept { return regions_; }
 
-    // The memfd behind all regions, sealed against growing and shrinking.
+    // The file behind all regions: a memfd sealed against growing and
+    // shrinking, or (huge_tmpfs) an unlinked tmpfs file.
     // Borrowed: it stays open as long as this object lives; dup() it (or
     // let SCM_RIGHTS / exec do so) to hand it on.
     [[nodiscard]] int fd() const noexcept { return fd_.get(); }

@@ -210,7 +210,7 @@ VmSession::Outcome VmSession::run() {
     notify_status("building the VM");
     try {
         memory_ = std::make_unique<GuestMemory>(
-            options_.memory_bytes, options_.hugetlb ? GuestMemoryBacking::hugetlb_2m : GuestMemoryBacking::shmem);
+            options_.memory_bytes, options_.hugetlb ? GuestMemoryBacking::hugetlb_2m : GuestMemory::default_backing());
     } catch (const std::exception& error) {
         throw StartupError(kExitFailure, std::string("-m: cannot allocate guest memory: ") + error.what());
     }

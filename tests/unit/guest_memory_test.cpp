@@ -4,16 +4,20 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <limits>
 #include <string>
 #include <thread>
 
 #include "dm/guest_memory.hpp"
+#include "dm/huge_tmpfs_file.hpp"
 
 namespace acrn::dm {
 namespace {
@@ -140,6 +144,53 @@ TEST(GuestMemoryTest, HugetlbMemoryIsThereOrTheErrorSaysWhy) {
         EXPECT_NE(what.find("huge"), std::string::npos) << what;
         RecordProperty("hugetlb", "no pool on this host, the error was checked: " + what);
     }
+}
+
+// kB of the mapping at `address` that /proc/self/smaps counts under `field`.
+std::uint64_t smaps_field_kib(const void* address, const std::string& field) {
+    std::ifstream smaps("/proc/self/smaps");
+    const auto wanted = reinterpret_cast<std::uintptr_t>(address);
+    bool inside = false;
+    for (std::string line; std::getline(smaps, line);) {
+        std::uintptr_t start = 0;
+        std::uintptr_t end = 0;
+        char dash = 0;
+        std::istringstream header(line);
+        if (header >> std::hex >> start >> dash >> end && dash == '-') {
+            inside = wanted >= start && wanted < end;
+        } else if (inside && line.rfind(field + ":", 0) == 0) {
+            return std::stoull(line.substr(field.size() + 1));
+        }
+    }
+    return 0;
+}
+
+TEST(GuestMemoryTest, HugeTmpfsFileIsMappedWithHugePages) {
+    try {
+        UniqueFd file = open_huge_tmpfs_file(8 * kMiB);
+        struct statfs fs {};
+        ASSERT_EQ(::fstatfs(file.get(), &fs), 0);
+        EXPECT_EQ(fs.f_type, 0x01021994);  // TMPFS_MAGIC
+        struct stat status {};
+        ASSERT_EQ(::fstat(file.get(), &status), 0);
+        EXPECT_EQ(static_cast<std::uint64_t>(status.st_size), 8 * kMiB);
+        EXPECT_EQ(status.st_nlink, 0u);  // unlinked: nothing to clean up
+    } catch (const std::system_error& error) {
+        GTEST_SKIP() << "no huge-page tmpfs here (needs CAP_SYS_ADMIN): " << error.what();
+    }
+    GuestMemory memory(8 * kMiB, GuestMemoryBacking::huge_tmpfs);
+    ASSERT_EQ(memory.backing(), GuestMemoryBacking::huge_tmpfs);
+    auto all = memory.span(0, 8 * kMiB);
+    ASSERT_EQ(all.size(), 8 * kMiB);
+    std::memset(all.data(), 0x5A, all.size());
+    // The file is 2 MiB-aligned in the mapping and in size: the kernel maps
+    // it with huge pages (THP is there wherever shmem_enabled is not 'deny').
+    EXPECT_GE(smaps_field_kib(all.data(), "ShmemPmdMapped"), 2048u);
+    // Another mapping of the same file sees the same bytes.
+    void* view = ::mmap(nullptr, 8 * kMiB, PROT_READ, MAP_SHARED, memory.fd(), 0);
+    ASSERT_NE(view, MAP_FAILED);
+    EXPECT_EQ(static_cast<const std::uint8_t*>(view)[7 * kMiB], 0x5A);
+    ::munmap(view, 8 * kMiB);
 }
 
 TEST(GuestMemoryTest, SpansStayInsideOneRegion) {
