@@ -153,7 +153,7 @@ GuestMemory::GuestMemory(std::uint64_t size, GuestMemoryBacking backing) : size_
     mapping_ = map_aligned(fd_.get(), size, backing);
     if (backing == GuestMemoryBacking::huge_tmpfs) {
         (void)::madvise(mapping_.data(), size, MADV_HUGEPAGE);
-        log_info("guest RAM: {} on a huge-page tmpfs of its own (the host's shmem_enabled is 'never')", mib(size));
+        log_info("guest RAM: {} on a huge-page tmpfs of its own", mib(size));
     } else if (backing == GuestMemoryBacking::shmem) {
         // Huge pages let KVM map guest RAM with 2 MiB pages: far fewer
         // faults while the guest first touches its memory (1 s less of a
