@@ -17,6 +17,7 @@
 #include "dm/monitor/command_monitor.hpp"
 #include "dm/monitor/running_vm.hpp"
 #include "dm/monitor/vm_events.hpp"
+#include "dm/process_memory.hpp"
 #include "dm/serial_consoles.hpp"
 #include "dm/vm_session.hpp"
 #include "relay/hosted_relay.hpp"
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
     using namespace acrn;
     using namespace acrn::dm;
     const auto dm_started = BootTimeline::Clock::now();
+    keep_own_memory_small();
 
     const ParseResult parsed = parse_command_line(argc, argv);
     if (const auto* exit = std::get_if<ParseExit>(&parsed)) {

@@ -19,6 +19,7 @@
 #include "dm/ioreq_loop.hpp"
 #include "dm/irq/storm_monitor.hpp"
 #include "dm/machine/boot_images.hpp"
+#include "dm/process_memory.hpp"
 #include "dm/machine/firmware_tables.hpp"
 #include "dm/machine/machine.hpp"
 #include "dm/machine/machine_builder.hpp"
@@ -224,6 +225,7 @@ VmSession::Outcome VmSession::run() {
     write_firmware_tables(options_, vcpu_count_, machine_->pci_windows(), *memory_);
     check(hsm_.set_vcpu_regs(load_boot_images(images, options_, *memory_)), "cannot set the boot vCPU's registers");
     images.release();  // the kernel, unpacked or not, is not kept for the VM's life
+    return_free_heap_memory();
     timeline_.reached(BootPhase::images_loaded);
 
     const auto fail = [this](const std::string& reason) { request_power_off(1, reason); };

@@ -17,6 +17,7 @@
 #include "abi/acrn/abi.h"
 #include "dm/cli/options.hpp"
 #include "dm/machine/startup_error.hpp"
+#include "dm/pci/pci_bus.hpp"
 #include "dm/power_control.hpp"
 #include "dm/stats/vm_statistics.hpp"
 
