@@ -18,7 +18,9 @@ namespace acrn::dm {
 namespace {
 
 // Runs CHECKS in a child process, since the settings hold for the whole
-// process; CHECKS returns the child's exit status, 0 for success.
+// process; CHECKS returns the child's exit status, 0 for success. The
+// checks use malloc and threads after fork(), which glibc allows: its fork
+// takes malloc's locks and leaves them usable in the child.
 template <typename Checks>
 int status_of_child(Checks checks) {
     const pid_t child = ::fork();
