@@ -13,6 +13,8 @@
 #   CASE_COMMAND (array): the command, to which the cases are appended; it
 #     writes each case's result to $RESULTS_DIR/CASE
 #   NO_KVM_CASES (array): the cases among them that need no /dev/kvm
+#   TIER_TESTHOST_OPTIONS (array, optional): more run-with-kvm options for
+#     the KVM cases (-S: a test host booted with systemd)
 # The group's limit is CASE_TIMEOUT_S per KVM case (TIER_GROUP_TIMEOUT_S
 # overrides it). Returns 0 if every case passed.
 
@@ -33,7 +35,7 @@ run_tier_cases() {
     fi
     if [ ${#kvm[@]} -gt 0 ]; then
         # All together first; a stall here is not retried as a whole.
-        TESTHOST_ATTEMPTS=1 "$here/testhost/run-with-kvm" -o "$results" -e "RESULTS_DIR=$results" \
+        TESTHOST_ATTEMPTS=1 "$here/testhost/run-with-kvm" "${TIER_TESTHOST_OPTIONS[@]}" -o "$results" -e "RESULTS_DIR=$results" \
             -t "${TIER_GROUP_TIMEOUT_S:-$((case_timeout * ${#kvm[@]}))}" -- "${CASE_COMMAND[@]}" "${kvm[@]}" 2>&1
         rc=$?
         for c in "${kvm[@]}"; do
@@ -43,7 +45,7 @@ run_tier_cases() {
             126) echo "$tier: $c: no result (the test host stalled); running it alone in a fresh one" ;;
             *) echo "$tier: $c: no result (the shared run ended with status $rc); running it alone" ;;
             esac
-            "$here/testhost/run-with-kvm" -o "$results" -e "RESULTS_DIR=$results" -t "$case_timeout" -- \
+            "$here/testhost/run-with-kvm" "${TIER_TESTHOST_OPTIONS[@]}" -o "$results" -e "RESULTS_DIR=$results" -t "$case_timeout" -- \
                 "${CASE_COMMAND[@]}" "$c" 2>&1
             rc_alone=$?
             if [ ! -e "$results/$c" ]; then

@@ -1,0 +1,224 @@
+#!/bin/bash
+# The systemd cases (run by systemd-tier.sh in a test host booted with
+# systemd as PID 1 on a throwaway copy-on-write root: testhost-run -S). They
+# install the build as a package would (cmake --install --prefix /usr) and
+# run User VMs the way a Service OS does: acrn-dm@NAME.service from
+# /etc/acrn/NAME.args, acrnctl and acrnd, checked through systemctl and
+# journalctl. The guest is Debian's kernel with the Linux tier's initramfs
+# (tests/guests/linux), whose acpid powers off on the ACPI power button.
+# Usage: systemd-cases.sh BUILD_DIR INITRD CASE...
+# Prints "systemd-tier: PASS|FAIL CASE" per case; exits 0 if all passed.
+# With RESULTS_DIR set, also writes RESULTS_DIR/CASE ("PASS|FAIL SECONDS
+# [WHY]") as each case ends.
+set -u
+usage="usage: systemd-cases.sh BUILD_DIR INITRD CASE..."
+BUILD=$(cd "${1:?$usage}" && pwd)
+INITRD=${2:?$usage}
+shift 2
+[ $# -ge 1 ] || { echo "$usage" >&2; exit 2; }
+CASES=("$@")
+say() { echo "systemd-tier: $*"; }
+failed=0
+case_start=$SECONDS
+
+result() {  # result NAME OK DETAIL [UNIT...]: the units' journals on failure
+    local seconds=$((SECONDS - case_start)) unit
+    if [ "$2" = 1 ]; then
+        say "PASS $1 ($seconds s)"
+        [ -z "${RESULTS_DIR:-}" ] || echo "PASS $seconds" >"$RESULTS_DIR/$1"
+    else
+        failed=$((failed + 1))
+        say "FAIL $1: $3"
+        [ -z "${RESULTS_DIR:-}" ] || echo "FAIL $seconds $3" >"$RESULTS_DIR/$1"
+        for unit in "${@:4}"; do
+            echo "---- systemctl status $unit"
+            systemctl status --no-pager --lines=0 "$unit" 2>&1 | head -n 12
+            echo "---- journalctl -u $unit (last 40 lines)"
+            journalctl --no-pager -u "$unit" -n 40 -o short-monotonic 2>&1
+        done
+    fi
+}
+
+# These cases change /usr and /etc: only ever on a root that is thrown away.
+is_throwaway_systemd_root() {
+    [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] && [ -e /testhost-command ] &&
+        [ "$(findmnt -n -o FSTYPE /)" = overlay ]
+}
+if ! is_throwaway_systemd_root; then
+    for c in "${CASES[@]}"; do
+        case_start=$SECONDS
+        result "$c" 0 "needs systemd as PID 1 on a throwaway root: run through systemd-tier.sh (testhost-run -S)"
+    done
+    exit 1
+fi
+
+KERNEL=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sort -V | tail -n 1)
+installed=
+install_build() {
+    [ -z "$installed" ] || return 0
+    cmake --install "$BUILD" --prefix /usr >/tmp/systemd-cases-install.log 2>&1 || return 1
+    systemctl daemon-reload || return 1
+    installed=1
+}
+
+# verify CHECK OK WHY: one named check; the first that fails becomes $problem.
+problem=
+verify() {
+    if [ "$2" = 1 ]; then
+        say "  $case/$1: ok"
+    else
+        say "  $case/$1: FAIL: $3"
+        [ -n "$problem" ] || problem="$1: $3"
+    fi
+}
+is() { [ "$1" = "$2" ] && echo 1 || echo 0; }
+prop() { systemctl show -p "$2" --value "$1"; }   # prop UNIT PROPERTY
+# The guest's console is the unit's standard output: the journal has it.
+console_count() { journalctl --no-pager -q -u "$1" -o cat 2>/dev/null | grep -caF -- "$2"; }
+# wait_console UNIT PATTERN COUNT SECONDS: until PATTERN is on the console COUNT times
+wait_console() {
+    local waited=0
+    while [ "$(console_count "$1" "$2")" -lt "$3" ]; do
+        [ $waited -ge $(($4 * 2)) ] && return 1
+        sleep 0.5
+        waited=$((waited + 1))
+    done
+}
+# wait_prop UNIT PROPERTY VALUE SECONDS
+wait_prop() {
+    local waited=0
+    while [ "$(prop "$1" "$2")" != "$3" ]; do
+        [ $waited -ge $(($4 * 2)) ] && return 1
+        sleep 0.5
+        waited=$((waited + 1))
+    done
+}
+
+# linux_args NAME [LINE...]: /etc/acrn/NAME.args for a Linux UOS whose
+# console (COM1 on stdio) goes to the journal and that stays up (shell=1)
+# until its power button is pressed.
+linux_args() {
+    local name=$1
+    shift
+    mkdir -p /etc/acrn
+    {
+        printf '%s\n' "$@"
+        printf '%s\n' "-c 1" "-m 256M" "-s 0:0,hostbridge" "-s 1:0,lpc" "-l com1,stdio" \
+            "-k $KERNEL" "-r $INITRD" "-B console=ttyS0 quiet panic=-1 shell=1"
+    } >"/etc/acrn/$name.args"
+}
+
+# One VM through its whole life as a service: systemctl enable/start (READY
+# when the guest runs), its log lines in the journal with the VM's name as a
+# field, acrnctl list and reset, a SIGKILLed acrn-dm restarted by
+# Restart=on-failure, systemctl stop through the ACPI power button within
+# the unit's timeout, then acrnctl start and stop driving the same unit.
+case_vm_service() {
+    local case=vm_service unit=acrn-dm@uos.service problem="" t rc pid new_pid list state
+    install_build || { result $case 0 "cmake --install failed: $(tail -n 3 /tmp/systemd-cases-install.log)"; return; }
+    linux_args uos
+    systemctl enable "$unit" >/dev/null 2>&1
+    verify enable "$(is "$(systemctl is-enabled "$unit" 2>&1)" enabled)" "systemctl is-enabled: $(systemctl is-enabled "$unit" 2>&1)"
+
+    t=$SECONDS
+    timeout 200 systemctl start "$unit"
+    rc=$?
+    verify start "$(is $rc 0)" "systemctl start exited $rc"
+    verify ready "$(is "$(prop $unit ActiveState)/$(prop $unit SubState)" active/running)" \
+        "after systemctl start: $(prop $unit ActiveState)/$(prop $unit SubState)"
+    verify status_text "$([[ $(prop $unit StatusText) == *"VM 'uos' running"* ]] && echo 1)" \
+        "STATUS= is '$(prop $unit StatusText)'"
+    verify guest_boots "$(wait_console $unit @@ACPID_READY 1 120 && echo 1)" "no @@ACPID_READY from the guest within 120 s of the start"
+    say "  $case: started and the guest's acpid is up in $((SECONDS - t)) s"
+
+    verify journal_vm_field "$([ "$(journalctl --no-pager -q ACRN_VM=uos -o cat | grep -c "VM 'uos'")" -gt 0 ] && echo 1)" \
+        "journalctl ACRN_VM=uos has no line about VM 'uos'"
+    verify journal_unit_field "$(journalctl --no-pager -q -u $unit -o export | grep -qx 'ACRN_VM=uos' && echo 1)" \
+        "journalctl -u $unit has no entry with ACRN_VM=uos"
+    verify journal_priority "$(journalctl --no-pager -q ACRN_VM=uos -p info -o cat | grep -q . && echo 1)" \
+        "journalctl ACRN_VM=uos -p info shows nothing"
+
+    list=$(acrnctl list 2>&1)
+    state=$(awk '$1 == "uos" { print $2 }' <<<"$list")
+    verify acrnctl_list "$(is "$state" running)" "acrnctl list says '${state:-nothing}' for uos: $list"
+
+    pid=$(prop $unit MainPID)
+    acrnctl reset uos >/dev/null 2>&1
+    rc=$?
+    verify acrnctl_reset "$(is $rc 0)" "acrnctl reset exited $rc"
+    verify reset_reboots "$(wait_console $unit @@ACPID_READY 2 120 && echo 1)" "no second @@ACPID_READY within 120 s of acrnctl reset"
+    verify reset_same_process "$(is "$(prop $unit MainPID)" "$pid")" "MainPID $pid became $(prop $unit MainPID)"
+
+    mkdir -p "/etc/systemd/system/$unit.d"
+    printf '[Service]\nRestart=on-failure\nRestartSec=1\n' >"/etc/systemd/system/$unit.d/restart.conf"
+    systemctl daemon-reload
+    kill -KILL "$pid"
+    t=$SECONDS
+    while new_pid=$(prop $unit MainPID); [ "$new_pid" = "$pid" ] || [ "$new_pid" = 0 ] ||
+        [ "$(prop $unit ActiveState)" != active ]; do
+        [ $((SECONDS - t)) -lt 120 ] || break
+        sleep 0.5
+    done
+    verify restart_after_sigkill "$([ "$new_pid" != "$pid" ] && [ "$new_pid" != 0 ] && [ "$(prop $unit ActiveState)" = active ] && echo 1)" \
+        "after SIGKILL: MainPID $new_pid, $(prop $unit ActiveState)"
+    verify restart_counted "$(is "$(prop $unit NRestarts)" 1)" "NRestarts is $(prop $unit NRestarts)"
+    verify restarted_guest_boots "$(wait_console $unit @@ACPID_READY 3 120 && echo 1)" "no @@ACPID_READY within 120 s of the restart"
+
+    t=$SECONDS
+    timeout 120 systemctl stop $unit
+    rc=$?
+    local took=$((SECONDS - t)) timeout_s
+    timeout_s=$(systemd-analyze timespan "$(prop $unit TimeoutStopUSec)" | awk 'NR == 2 { print int($2 / 1000000) }')
+    verify stop "$(is $rc 0)" "systemctl stop exited $rc"
+    verify stop_inactive "$(is "$(prop $unit ActiveState)/$(prop $unit Result)" inactive/success)" \
+        "after systemctl stop: $(prop $unit ActiveState), result $(prop $unit Result)"
+    verify stop_through_power_button "$(journalctl --no-pager -q -u $unit -o cat | grep -q 'guest entered ACPI S5' && echo 1)" \
+        "the journal does not say the guest entered S5 (a hard stop?)"
+    verify stop_within_timeout "$([ "$took" -lt "$timeout_s" ] && echo 1)" "systemctl stop took $took s (TimeoutStopSec $timeout_s s)"
+    say "  $case: systemctl stop took $took s"
+
+    acrnctl start uos >/dev/null 2>&1
+    rc=$?
+    verify acrnctl_start "$(is "$rc/$(prop $unit ActiveState)" 0/active)" "acrnctl start exited $rc; the unit is $(prop $unit ActiveState)"
+    verify acrnctl_start_boots "$(wait_console $unit @@ACPID_READY 4 120 && echo 1)" "no @@ACPID_READY within 120 s of acrnctl start"
+    acrnctl stop uos >/dev/null 2>&1
+    rc=$?
+    wait_prop $unit ActiveState inactive 30
+    verify acrnctl_stop "$(is "$rc/$(prop $unit ActiveState)/$(prop $unit Result)" 0/inactive/success)" \
+        "acrnctl stop exited $rc; the unit is $(prop $unit ActiveState), result $(prop $unit Result)"
+    verify acrnctl_stop_through_power_button \
+        "$(is "$(journalctl --no-pager -q -u $unit -o cat | grep -c 'guest entered ACPI S5')" 2)" \
+        "the journal does not say the guest entered S5 a second time"
+    result $case "$([ -z "$problem" ] && echo 1)" "$problem" $unit
+}
+
+# acrnd at boot: a VM marked "#acrnd: autostart restart" is started through
+# its unit and gets Restart=on-failure; an unmarked one is left alone.
+case_acrnd_autostart() {
+    local case=acrnd_autostart problem="" unit=acrn-dm@auto.service
+    install_build || { result $case 0 "cmake --install failed: $(tail -n 3 /tmp/systemd-cases-install.log)"; return; }
+    linux_args auto "#acrnd: autostart restart"
+    linux_args manual
+    systemctl enable acrnd.service >/dev/null 2>&1
+    timeout 60 systemctl start acrnd.service
+    verify acrnd_runs "$(is "$(prop acrnd.service Result)" success)" "acrnd.service: $(prop acrnd.service Result)"
+    verify autostarted "$(wait_prop $unit ActiveState active 200 && echo 1)" "$unit is $(prop $unit ActiveState)"
+    verify restart_configured "$(is "$(prop $unit Restart)" on-failure)" "Restart is $(prop $unit Restart)"
+    verify manual_left_alone "$(is "$(prop acrn-dm@manual.service ActiveState)" inactive)" \
+        "acrn-dm@manual is $(prop acrn-dm@manual.service ActiveState)"
+    verify autostarted_guest_boots "$(wait_console $unit @@ACPID_READY 1 120 && echo 1)" "no @@ACPID_READY within 120 s"
+    timeout 120 systemctl stop $unit
+    verify stop "$(is "$(prop $unit ActiveState)" inactive)" "after systemctl stop: $(prop $unit ActiveState)"
+    result $case "$([ -z "$problem" ] && echo 1)" "$problem" acrnd.service $unit
+}
+
+[ -c /dev/kvm ] || { say "FAIL ${CASES[*]}: no /dev/kvm in the test host"; exit 1; }
+for c in "${CASES[@]}"; do
+    case_start=$SECONDS
+    if declare -F "case_$c" >/dev/null; then
+        "case_$c"
+    else
+        result "$c" 0 "no such case"
+    fi
+done
+[ "$failed" -eq 0 ]
