@@ -5,6 +5,8 @@
 # runs a tier (only a case that a stall or an overrun cut short runs again,
 # alone). The guest is the Linux tier's: Debian's kernel and the initramfs of
 # tests/guests/linux, built here.
+# deb_package runs by name, with ACRN_TEST_DEB naming the package to check:
+# scripts/package --check builds it and runs the case.
 # Usage: systemd-tier.sh BUILD_DIR [CASE...]   (default: all of them)
 set -u
 BUILD=$(cd "${1:?usage: systemd-tier.sh BUILD_DIR [CASE...]}" && pwd)
