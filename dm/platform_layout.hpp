@@ -35,8 +35,12 @@ inline constexpr std::uint32_t kPmTimerHz = 3'579'545;
 inline constexpr std::uint16_t kSmiCommandPort = 0xB2;
 inline constexpr std::uint8_t kAcpiEnable = 0xA0;
 inline constexpr std::uint8_t kAcpiDisable = 0xA1;
-// The SLP_TYP values the DSDT's \_S5 names and PM1a_CNT acts on.
+// The SLP_TYP values the DSDT's \_S3 and \_S5 name and PM1a_CNT acts on
+// (ACRN's: S3 suspends the VM until it is woken, S5 powers it off).
+inline constexpr std::uint8_t kSleepTypeS3 = 3;
 inline constexpr std::uint8_t kSleepTypeS5 = 5;
+// Where the guest leaves its real-mode waking vector in the FACS (ACPI 6.4, 5.2.10).
+inline constexpr std::uint64_t kFacsWakingVectorOffset = 12;
 
 // Reset: the PCI reset control register (FADT RESET_REG, value 0x06) and the
 // i8042's pulse-reset command.

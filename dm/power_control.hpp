@@ -17,6 +17,9 @@ public:
     // The guest wrote S5 to PM1a: it powered itself off, or the hypervisor
     // did so for it after a triple fault, as ACRN's does.
     virtual void guest_soft_off() { request_power_off(0, "guest entered ACPI S5 (soft off)"); }
+    // The guest wrote S3 to PM1a: it suspends to RAM until it is woken
+    // (AcpiPm::wake). False where nothing can wake it: the request is ignored.
+    virtual bool guest_suspend() { return false; }
 };
 
 }  // namespace acrn::dm

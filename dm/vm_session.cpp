@@ -1,6 +1,7 @@
 #include "dm/vm_session.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "dm/machine/firmware_tables.hpp"
 #include "dm/machine/machine.hpp"
 #include "dm/machine/machine_builder.hpp"
+#include "dm/machine/s3_wake.hpp"
 #include "dm/monitor/monitor_protocol.hpp"
 #include "dm/monitor/vm_events.hpp"
 #include "dm/pci/pci_bus.hpp"
@@ -79,6 +81,55 @@ void VmSession::guest_soft_off() {
     events_.powered_off();
     request_power_off(0, triple_fault ? "the guest's triple fault (the hypervisor put it in S5)"
                                       : "guest entered ACPI S5 (soft off)");
+}
+
+// On the ioreq thread, in the PM1a_CNT write: the session acts on the main
+// loop. The write completes, and the guest polls WAK_STS until the VM is
+// paused; waking starts vCPU 0 afresh at the guest's waking vector.
+bool VmSession::guest_suspend() {
+    boost::asio::post(loop_, [this] { enter_suspend(); });
+    return true;
+}
+
+void VmSession::enter_suspend() {
+    {
+        std::lock_guard lock(power_mutex_);
+        if (outcome_ || suspended_) {
+            return;
+        }
+    }
+    if (const int rc = hsm_.pause_vm(); rc < 0) {
+        request_power_off(1, std::string("the guest suspended (S3), and pausing the VM failed: ") + std::strerror(-rc));
+        return;
+    }
+    suspended_ = true;
+    paused_ = false;
+    log_notice("VM '{}' suspended by the guest (ACPI S3): 'acrnctl resume {}' or the command monitor's resume "
+               "wakes it",
+               options_.vm_name, options_.vm_name);
+    notify_status("VM '" + options_.vm_name + "' suspended (S3)");
+}
+
+void VmSession::wake_from_suspend() {
+    const std::optional<std::uint32_t> vector = read_waking_vector(*memory_, facs_address_);
+    if (!vector) {
+        request_power_off(1, "the guest suspended (S3) but left no real-mode waking vector in its FACS: "
+                             "it cannot be woken");
+        return;
+    }
+    if (const int rc = hsm_.set_vcpu_regs(real_mode_wake_registers(*vector)); rc < 0) {
+        throw MonitorError(std::string("waking the VM failed: vCPU 0's registers: ") + std::strerror(-rc));
+    }
+    if (AcpiPm* pm = machine_->power_button(); pm != nullptr) {
+        pm->wake();
+    }
+    if (const int rc = hsm_.start_vm(); rc < 0) {
+        throw MonitorError(std::string("waking the VM failed: ") + std::strerror(-rc));
+    }
+    suspended_ = false;
+    log_notice("VM '{}' woken from S3: vCPU 0 starts at the guest's waking vector {:#x} in real mode",
+               options_.vm_name, *vector);
+    notify_status("VM '" + options_.vm_name + "' running");
 }
 
 void VmSession::insert_disk(const PciAddress& pci, const std::string& path) {
@@ -142,6 +193,10 @@ void VmSession::on_signal(int signal) {
 }
 
 bool VmSession::press_power_button(std::chrono::seconds grace, const std::string& reason) {
+    if (suspended_) {  // a suspended guest sees no button: what it asks for is done at once
+        request_power_off(0, reason + ", and the guest is suspended (S3): stopping the VM");
+        return true;
+    }
     AcpiPm* button = machine_ ? machine_->power_button() : nullptr;
     if (button == nullptr || !button->press_power_button()) {
         return false;
@@ -159,6 +214,9 @@ bool VmSession::press_power_button(std::chrono::seconds grace, const std::string
 }
 
 void VmSession::pause() {
+    if (suspended_) {
+        throw MonitorError("the guest has suspended the VM (S3)");
+    }
     if (paused_) {
         throw MonitorError("the VM is paused already");
     }
@@ -170,6 +228,10 @@ void VmSession::pause() {
 }
 
 void VmSession::resume() {
+    if (suspended_) {
+        wake_from_suspend();
+        return;
+    }
     if (!paused_) {
         throw MonitorError("the VM is not paused");
     }
@@ -190,7 +252,7 @@ nlohmann::json VmSession::describe() const {
     }
     const bool running = started_ != std::chrono::steady_clock::time_point{};
     return {{"name", options_.vm_name},
-            {"state", paused_ ? "paused" : running ? "running" : "starting"},
+            {"state", suspended_ ? "suspended" : paused_ ? "paused" : running ? "running" : "starting"},
             {"uptime_ns", running ? (std::chrono::steady_clock::now() - started_).count() : 0},
             {"vcpus", vcpu_count_},
             {"memory_mib", options_.memory_bytes >> 20},
@@ -222,7 +284,7 @@ VmSession::Outcome VmSession::run() {
     machine_ = build_machine(options_,
                              MachineServices{hsm_, *memory_, loop_, consoles_, *this, vcpu_count_, &events_, &timeline_});
     timeline_.reached(BootPhase::devices_built);
-    write_firmware_tables(options_, vcpu_count_, machine_->pci_windows(), *memory_);
+    facs_address_ = write_firmware_tables(options_, vcpu_count_, machine_->pci_windows(), *memory_);
     check(hsm_.set_vcpu_regs(load_boot_images(images, options_, *memory_)), "cannot set the boot vCPU's registers");
     images.release();  // the kernel, unpacked or not, is not kept for the VM's life
     return_free_heap_memory();

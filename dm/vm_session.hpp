@@ -62,14 +62,19 @@ public:
     void request_reset(const std::string& reason) override;
     // Tells a triple fault (the hypervisor's S5) from the guest's own, for the VM events.
     void guest_soft_off() override;
+    // The guest entered S3: the VM stays paused until resume() wakes it.
+    bool guest_suspend() override;
 
     // For the command monitor, on the main thread while run() runs.
     // Presses the ACPI power button; the VM stops hard if the guest is not
-    // off after `grace`. False if the guest cannot see the button.
+    // off after `grace`. False if the guest cannot see the button. A VM the
+    // guest suspended (S3) is stopped at once.
     bool press_power_button(std::chrono::seconds grace, const std::string& reason);
     // Throw MonitorError when the VM is not in the state to pause or resume.
+    // resume() also wakes a VM that the guest suspended (S3).
     void pause();
     void resume();
+    [[nodiscard]] bool suspended() const noexcept { return suspended_; }
     // blkrescan: the `nodisk` virtio-blk at `pci` gets the image at `path`.
     void insert_disk(const PciAddress& pci, const std::string& path);
     [[nodiscard]] nlohmann::json describe() const;
@@ -84,6 +89,8 @@ private:
     void stop_vm();
     void end_with(Outcome outcome, const std::string& reason);
     void on_signal(int signal);
+    void enter_suspend();
+    void wake_from_suspend();
     // The VM's counts, one log line each (SIGUSR1, and as the VM stops).
     void log_statistics() const;
 
@@ -105,6 +112,8 @@ private:
     bool vm_created_ = false;
     std::chrono::steady_clock::time_point started_{};  // set once the VM runs
     bool paused_ = false;  // by the command monitor; main thread
+    bool suspended_ = false;  // by the guest (S3) until woken; main thread
+    std::uint64_t facs_address_ = 0;  // where the guest leaves its S3 waking vector
 
     std::mutex power_mutex_;
     std::optional<Outcome> outcome_;  // the first power-off or reset request decides

@@ -81,6 +81,16 @@ void Vcpu::configure_cpuid(const KvmSystem& kvm) {
 }
 
 void Vcpu::set_registers(const acrn_regs& registers) {
+    // A vCPU parked after a port or MMIO exit still has KVM's half of that
+    // access to do (an IN's result into RAX, RIP past the instruction) at
+    // its next KVM_RUN: done now, with immediate_exit, so that it cannot
+    // land on the new registers (S3's wake of a running VM's vCPU 0).
+    __atomic_store_n(&run_->immediate_exit, 1, __ATOMIC_RELEASE);
+    const int flushed = ::ioctl(fd_.get(), KVM_RUN, 0);
+    __atomic_store_n(&run_->immediate_exit, 0, __ATOMIC_RELEASE);
+    if (flushed < 0 && errno != EINTR) {
+        throw_errno("KVM_RUN (immediate exit)");
+    }
     kvm_regs regs{};
     kvm_sregs sregs{};
     if (::ioctl(fd_.get(), KVM_GET_SREGS, &sregs) < 0) {
@@ -92,6 +102,18 @@ void Vcpu::set_registers(const acrn_regs& registers) {
     }
     if (::ioctl(fd_.get(), KVM_SET_REGS, &regs) < 0) {
         throw_errno("KVM_SET_REGS");
+    }
+    // It runs from the new registers, even if the guest had halted it (an
+    // AP waiting for its SIPI is left waiting).
+    kvm_mp_state state{};
+    if (::ioctl(fd_.get(), KVM_GET_MP_STATE, &state) < 0) {
+        throw_errno("KVM_GET_MP_STATE");
+    }
+    if (state.mp_state == KVM_MP_STATE_HALTED) {
+        state.mp_state = KVM_MP_STATE_RUNNABLE;
+        if (::ioctl(fd_.get(), KVM_SET_MP_STATE, &state) < 0) {
+            throw_errno("KVM_SET_MP_STATE");
+        }
     }
 }
 

@@ -104,7 +104,7 @@ AcpiImage build_acpi_tables(const PlatformDescription& description, std::uint64_
                                     " bytes do not fit below the firmware area's end");
     }
 
-    AcpiImage image{.base = base, .rsdp_address = rsdp_at, .bytes = Table(layout.size(), 0)};
+    AcpiImage image{.base = base, .rsdp_address = rsdp_at, .facs_address = facs_at, .bytes = Table(layout.size(), 0)};
     const auto put = [&image](std::uint64_t address, const Table& table) {
         std::copy(table.begin(), table.end(), image.bytes.begin() + static_cast<std::ptrdiff_t>(address - image.base));
     };

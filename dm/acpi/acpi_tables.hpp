@@ -30,6 +30,7 @@ struct PlatformDescription {
 struct AcpiImage {
     std::uint64_t base;              // guest-physical address of bytes[0]
     std::uint64_t rsdp_address;      // == base (RSDP first)
+    std::uint64_t facs_address;      // where the guest leaves its waking vector
     std::vector<std::uint8_t> bytes; // every table, laid out from base
 };
 

@@ -111,12 +111,14 @@ Bytes rtc() {
                               });
 }
 
-// 7.4.2: \_S5's first two elements are the SLP_TYP values for PM1a_CNT and
-// PM1b_CNT; the other two are reserved.
-Bytes soft_off() {
-    return aml::name("\\_S5", aml::package({aml::integer(platform::kSleepTypeS5), aml::integer(platform::kSleepTypeS5),
-                                            aml::integer(0), aml::integer(0)}));
+// 7.4.2: a sleep state's first two elements are the SLP_TYP values for
+// PM1a_CNT and PM1b_CNT; the other two are reserved.
+Bytes sleep_state(const char* name, std::uint8_t sleep_type) {
+    return aml::name(name, aml::package({aml::integer(sleep_type), aml::integer(sleep_type), aml::integer(0),
+                                         aml::integer(0)}));
 }
+Bytes soft_off() { return sleep_state("\\_S5", platform::kSleepTypeS5); }
+Bytes suspend_to_ram() { return sleep_state("\\_S3", platform::kSleepTypeS3); }
 
 void check(const PlatformDescription& description) {
     const auto invalid = [](const std::string& why) { return std::invalid_argument("DSDT: " + why); };
@@ -153,7 +155,7 @@ std::vector<std::uint8_t> build_dsdt(const PlatformDescription& description) {
     system_bus.push_back(rtc());
 
     TableBuilder dsdt("DSDT", kDsdtRevision);
-    dsdt.bytes(aml::scope("\\_SB", system_bus)).bytes(soft_off());
+    dsdt.bytes(aml::scope("\\_SB", system_bus)).bytes(suspend_to_ram()).bytes(soft_off());
     return std::move(dsdt).finish();
 }
 

@@ -53,7 +53,7 @@ std::vector<std::uint8_t> build_facs() {
     facs.insert(facs.end(), {'F', 'A', 'C', 'S'});
     append_le(kFacsSize, 4);
     append_le(0, 4);  // Hardware Signature
-    append_le(0, 4);  // Firmware Waking Vector: S5 only, never woken
+    append_le(0, 4);  // Firmware Waking Vector: the guest's, before it enters S3
     append_le(0, 4);  // Global Lock
     append_le(0, 4);  // Flags: no S4BIOS, no 64-bit wake
     append_le(0, 8);  // X_Firmware_Waking_Vector

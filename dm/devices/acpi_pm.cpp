@@ -119,6 +119,11 @@ bool AcpiPm::press_power_button() {
     return (control_ & kSciEnable) != 0 && (enable_ & kPowerButtonEnable) != 0;
 }
 
+void AcpiPm::wake() {
+    std::lock_guard lock(mutex_);
+    status_ |= kWakeStatus;
+}
+
 bool AcpiPm::acpi_enabled() const {
     std::lock_guard lock(mutex_);
     return (control_ & kSciEnable) != 0;
@@ -162,6 +167,8 @@ void AcpiPm::write_control(std::uint64_t offset, std::uint32_t size, std::uint64
     const unsigned sleep_type = (written & kSleepTypeMask) >> kSleepTypeShift;
     if (sleep_type == platform::kSleepTypeS5) {
         power_.guest_soft_off();
+    } else if (sleep_type == platform::kSleepTypeS3 && power_.guest_suspend()) {
+        return;
     } else {
         static RateLimiter limiter;
         if (limiter.allow()) {

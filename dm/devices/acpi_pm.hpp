@@ -64,6 +64,8 @@ public:
     // From the event loop: the host asked for a soft power-off. True if the
     // guest will see the event (SCI_EN and PWRBTN_EN set).
     bool press_power_button();
+    // The VM woke from S3 (ACPI 6.4, 4.8.3.2.1: WAK_STS).
+    void wake();
     [[nodiscard]] bool acpi_enabled() const;
 
 private:

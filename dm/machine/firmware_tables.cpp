@@ -10,8 +10,8 @@
 
 namespace acrn::dm {
 
-void write_firmware_tables(const DmOptions& options, std::uint32_t vcpu_count, const PciWindows& windows,
-                           GuestMemory& memory) {
+std::uint64_t write_firmware_tables(const DmOptions& options, std::uint32_t vcpu_count, const PciWindows& windows,
+                                    GuestMemory& memory) {
     acpi::PlatformDescription platform;
     platform.vcpu_count = vcpu_count;
     for (const SerialPortSpec& port : options.serial_ports) {
@@ -27,6 +27,7 @@ void write_firmware_tables(const DmOptions& options, std::uint32_t vcpu_count, c
         if (!memory.write(image.base, image.bytes.data(), image.bytes.size())) {
             throw std::invalid_argument("the firmware area is not in guest RAM");
         }
+        return image.facs_address;
     } catch (const std::invalid_argument& error) {
         throw StartupError(kExitFailure, std::string("ACPI tables: ") + error.what());
     }

@@ -320,10 +320,56 @@ case_boot_8cpu_high_memory() {
 # ends of its COM ports (com2's pty keeps its path). Then SIGTERM presses
 # the ACPI power button and the guest's acpid shuts down cleanly. (One
 # boot checks what two cases did in two, the tier's time being what it is.)
+# monitor NAME COMMAND: the reply of acrn-dm's command monitor (at $WORK/NAME.sock).
+monitor() {
+    python3 -c 'import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall((json.dumps({"command": sys.argv[2]}) + "\n").encode())
+print(s.makefile().readline().strip())' "$WORK/$1.sock" "$2" 2>&1
+}
+vm_state() { monitor "$1" query | python3 -c 'import json, sys; print(json.load(sys.stdin)["vm"]["state"])' 2>&1; }
+
+# wait_log NAME TEXT SECONDS: until acrn-dm's log has TEXT.
+wait_log() {
+    local waited=0
+    until grep -qF -- "$2" "$WORK/$1.err"; do
+        [ $waited -ge $(($3 * 10)) ] && return 1
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+}
+
+# Suspend to RAM (S3) from the guest's shell: the guest offers "mem"
+# (the DSDT's \_S3), acrn-dm pauses the VM and query says "suspended";
+# the monitor's resume starts vCPU 0 at the guest's waking vector, and the
+# guest carries on after its "echo mem" with both vCPUs back online.
+suspend_and_wake() {
+    local name=$1 state
+    # (The markers are split in the command, which the shell echoes.)
+    send $name 'grep -qw mem /sys/power/state && echo "@@S3_""OFFERED"; echo mem > /sys/power/state; echo "@@RES""UMED $? $(cat /sys/devices/system/cpu/online)"'
+    if ! wait_for $name "@@S3_OFFERED" 30; then
+        problem="S3: the guest offers no 'mem' in /sys/power/state"
+    elif ! wait_log $name "suspended by the guest (ACPI S3)" 60; then
+        problem="S3: acrn-dm did not see the guest suspend"
+    elif state=$(vm_state $name); [ "$state" != suspended ]; then
+        problem="S3: query says '$state', not suspended"
+    elif grep -qa "^@@RESUMED" "$WORK/$name.out"; then
+        problem="S3: the guest ran on while suspended"
+    elif ! monitor $name resume | grep -q '"ack":0'; then
+        problem="S3: the monitor's resume was refused: $(monitor $name resume)"
+    elif ! wait_for $name "@@RESUMED 0 0-1" 90; then
+        problem="S3: the guest did not resume with both vCPUs ($(grep -a '^@@RESUMED' "$WORK/$name.out" | tr -d '\r'))"
+    elif state=$(vm_state $name); [ "$state" != running ]; then
+        problem="S3: after the wake query says '$state'"
+    fi
+}
+
 case_shell_reboot_sigterm() {
     local name=shell_reboot_sigterm args="shell=1 acrn.test=shell_reboot_sigterm"
     # The guest's own decompressor: the same command line, CPUs and memory reach /init.
-    KERNEL_DECOMPRESS=guest linux_vm $name 2 256M "$args" -l com2,pty
+    KERNEL_DECOMPRESS=guest linux_vm $name 2 256M "$args" -l com2,pty --cmd_monitor "$WORK/$name.sock"
     check_report $name 2 256 "$args"
     kernel_unpacked_by $name guest
     if [ -z "$problem" ]; then
@@ -335,6 +381,7 @@ case_shell_reboot_sigterm() {
             wait_for $name "@@ECHO 42" 30 || problem="serial input did not reach the shell"
         fi
     fi
+    [ -n "$problem" ] || suspend_and_wake $name
     if [ -z "$problem" ]; then
         send $name "reboot -f"
         if ! wait_for $name "@@SHELL" 240 2; then

@@ -148,8 +148,29 @@ TEST_F(AcpiPmTest, ByteWritesComposeTheControlRegister) {
     EXPECT_TRUE(pm_.acpi_enabled());  // the low byte kept SCI_EN
 }
 
+TEST_F(AcpiPmTest, S3SuspendsAndTheWakeIsSeenInWakeStatus) {
+    out(kSmi, 1, platform::kAcpiEnable);
+    out(kControl, 2, (platform::kSleepTypeS3 << AcpiPm::kSleepTypeShift) | AcpiPm::kSciEnable);  // no SLP_EN yet
+    EXPECT_EQ(power_.suspends, 0);
+    out(kControl, 2, (platform::kSleepTypeS3 << AcpiPm::kSleepTypeShift) | AcpiPm::kSciEnable | AcpiPm::kSleepEnable);
+    EXPECT_EQ(power_.suspends, 1);
+    EXPECT_TRUE(power_.statuses.empty());
+    EXPECT_EQ(in(kStatus, 2) & AcpiPm::kWakeStatus, 0u);  // asleep: not woken yet
+    pm_.wake();
+    EXPECT_EQ(in(kStatus, 2) & AcpiPm::kWakeStatus, AcpiPm::kWakeStatus);
+    EXPECT_FALSE(sci());  // WAK_STS has no enable: no SCI
+    EXPECT_TRUE(pm_.acpi_enabled());  // the OS's ACPI mode outlives the sleep
+    out(kStatus, 2, AcpiPm::kWakeStatus);  // write one to clear
+    EXPECT_EQ(in(kStatus, 2) & AcpiPm::kWakeStatus, 0u);
+}
+
 TEST_F(AcpiPmTest, OtherSleepStatesAreRefusedNotFatal) {
-    out(kControl, 2, (3u << AcpiPm::kSleepTypeShift) | AcpiPm::kSleepEnable);
+    for (const unsigned sleep_type : {1u, 2u, 4u, 6u, 7u}) {
+        out(kControl, 2, (sleep_type << AcpiPm::kSleepTypeShift) | AcpiPm::kSleepEnable);
+    }
+    power_.can_suspend = false;  // a session that cannot wake the VM
+    out(kControl, 2, (platform::kSleepTypeS3 << AcpiPm::kSleepTypeShift) | AcpiPm::kSleepEnable);
+    EXPECT_EQ(power_.suspends, 1);
     EXPECT_TRUE(power_.statuses.empty());
     EXPECT_EQ(power_.resets, 0);
 }

@@ -47,8 +47,14 @@ public:
         ++resets;
         last_reason = reason;
     }
+    bool guest_suspend() override {
+        ++suspends;
+        return can_suspend;
+    }
     std::vector<int> statuses;
     int resets = 0;
+    int suspends = 0;
+    bool can_suspend = true;
     std::string last_reason;
 };
 
