@@ -20,6 +20,9 @@ public:
     // The guest wrote S3 to PM1a: it suspends to RAM until it is woken
     // (AcpiPm::wake). False where nothing can wake it: the request is ignored.
     virtual bool guest_suspend() { return false; }
+    // The guest's RTC alarm fired with ACPI's RTC_EN set: a wake event for a
+    // suspended VM (on a device's thread; acted on later).
+    virtual void rtc_wake() {}
 };
 
 }  // namespace acrn::dm

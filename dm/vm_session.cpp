@@ -110,7 +110,20 @@ void VmSession::enter_suspend() {
     notify_status("VM '" + options_.vm_name + "' suspended (S3)");
 }
 
-void VmSession::wake_from_suspend() {
+void VmSession::rtc_wake() {
+    boost::asio::post(loop_, [this] {
+        if (!suspended_) {
+            return;  // an SCI for the running guest, nothing more
+        }
+        try {
+            wake_from_suspend("the guest's RTC alarm");
+        } catch (const std::exception& error) {
+            request_power_off(1, error.what());
+        }
+    });
+}
+
+void VmSession::wake_from_suspend(const std::string& by) {
     const std::optional<std::uint32_t> vector = read_waking_vector(*memory_, facs_address_);
     if (!vector) {
         request_power_off(1, "the guest suspended (S3) but left no real-mode waking vector in its FACS: "
@@ -127,8 +140,8 @@ void VmSession::wake_from_suspend() {
         throw MonitorError(std::string("waking the VM failed: ") + std::strerror(-rc));
     }
     suspended_ = false;
-    log_notice("VM '{}' woken from S3: vCPU 0 starts at the guest's waking vector {:#x} in real mode",
-               options_.vm_name, *vector);
+    log_notice("VM '{}' woken from S3 by {}: vCPU 0 starts at the guest's waking vector {:#x} in real mode",
+               options_.vm_name, by, *vector);
     notify_status("VM '" + options_.vm_name + "' running");
 }
 
@@ -229,7 +242,7 @@ void VmSession::pause() {
 
 void VmSession::resume() {
     if (suspended_) {
-        wake_from_suspend();
+        wake_from_suspend("the command monitor's resume");
         return;
     }
     if (!paused_) {

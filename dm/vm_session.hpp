@@ -64,6 +64,8 @@ public:
     void guest_soft_off() override;
     // The guest entered S3: the VM stays paused until resume() wakes it.
     bool guest_suspend() override;
+    // The guest's RTC alarm: wakes the VM if the guest suspended it.
+    void rtc_wake() override;
 
     // For the command monitor, on the main thread while run() runs.
     // Presses the ACPI power button; the VM stops hard if the guest is not
@@ -90,7 +92,7 @@ private:
     void end_with(Outcome outcome, const std::string& reason);
     void on_signal(int signal);
     void enter_suspend();
-    void wake_from_suspend();
+    void wake_from_suspend(const std::string& by);
     // The VM's counts, one log line each (SIGUSR1, and as the VM stops).
     void log_statistics() const;
 

@@ -11,12 +11,13 @@ constexpr std::uint64_t kNanosecondsPerSecond = 1'000'000'000;
 
 // Every enable but TMR_EN (see the header) holds what the guest writes:
 // ACPICA reads GBL_EN and RTC_EN back to check that the hardware is there.
-// Their events never fire (no firmware shares the global lock; the RTC
-// alarm wakes nothing while the VM runs), so the SCI sees only the button.
+// GBL's event never fires (no firmware shares the global lock), so the SCI
+// sees the power button and the RTC's alarm (rtc_alarm).
 constexpr std::uint16_t kWritableEnables = AcpiPm::kPowerButtonEnable | AcpiPm::kGlobalLockEnable |
                                            AcpiPm::kSleepButtonEnable | AcpiPm::kRtcEnable |
                                            AcpiPm::kPciExpressWakeDisable;
-constexpr std::uint16_t kWriteOneToClear = AcpiPm::kTimerStatus | AcpiPm::kPowerButtonStatus | AcpiPm::kWakeStatus;
+constexpr std::uint16_t kWriteOneToClear =
+    AcpiPm::kTimerStatus | AcpiPm::kPowerButtonStatus | AcpiPm::kRtcStatus | AcpiPm::kWakeStatus;
 constexpr std::uint16_t kStoredControl = AcpiPm::kSciEnable | AcpiPm::kSleepTypeMask;
 
 [[nodiscard]] bool fits(const IoAccess& access, std::uint16_t width) {
@@ -117,6 +118,19 @@ bool AcpiPm::press_power_button() {
     status_ |= kPowerButtonStatus;
     update_sci();
     return (control_ & kSciEnable) != 0 && (enable_ & kPowerButtonEnable) != 0;
+}
+
+void AcpiPm::rtc_alarm() {
+    bool wake_enabled = false;
+    {
+        std::lock_guard lock(mutex_);
+        status_ |= kRtcStatus;
+        update_sci();
+        wake_enabled = (enable_ & kRtcEnable) != 0;
+    }
+    if (wake_enabled) {
+        power_.rtc_wake();
+    }
 }
 
 void AcpiPm::wake() {

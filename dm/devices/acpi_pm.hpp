@@ -37,6 +37,7 @@ public:
     // PM1_STS / PM1_EN bits (ACPI 6.4, tables 4.16 and 4.17).
     static constexpr std::uint16_t kTimerStatus = 1u << 0;
     static constexpr std::uint16_t kPowerButtonStatus = 1u << 8;
+    static constexpr std::uint16_t kRtcStatus = 1u << 10;
     static constexpr std::uint16_t kWakeStatus = 1u << 15;
     static constexpr std::uint16_t kTimerEnable = 1u << 0;
     static constexpr std::uint16_t kGlobalLockEnable = 1u << 5;
@@ -66,6 +67,9 @@ public:
     bool press_power_button();
     // The VM woke from S3 (ACPI 6.4, 4.8.3.2.1: WAK_STS).
     void wake();
+    // The RTC's alarm interrupt fired (RTC_STS): with RTC_EN set, an SCI
+    // while the VM runs and a wake event (PowerControl::rtc_wake) in S3.
+    void rtc_alarm();
     [[nodiscard]] bool acpi_enabled() const;
 
 private:

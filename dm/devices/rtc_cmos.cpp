@@ -266,6 +266,11 @@ void RtcCmos::on_time_set(TimeSetHook hook) {
     time_set_hook_ = std::move(hook);
 }
 
+void RtcCmos::on_alarm(AlarmHook hook) {
+    std::lock_guard lock(mutex_);
+    alarm_hook_ = std::move(hook);
+}
+
 void RtcCmos::take_time_from_registers(std::int64_t now) {
     const std::int64_t before = guest_seconds(now);
     offset_seconds_ = time_from_registers() - floor_div(now, kNsPerSecond);
@@ -329,7 +334,11 @@ void RtcCmos::catch_up(std::int64_t now) {
             const std::int64_t first = std::max(last_second + 1, this_second - kAlarmLookbackSeconds + 1);
             for (std::int64_t second = first; second <= this_second; ++second) {
                 if (alarm_matches(second + offset_seconds_)) {
+                    const bool newly = (cmos_[kRegisterC] & kAlarmFlag) == 0;
                     cmos_[kRegisterC] |= kAlarmFlag;
+                    if (newly && (cmos_[kRegisterB] & kAlarmEnable) != 0 && alarm_hook_) {
+                        alarm_hook_();
+                    }
                     break;
                 }
             }

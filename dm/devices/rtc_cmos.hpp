@@ -90,6 +90,10 @@ public:
     // (seconds since the epoch on the guest's clock, before and after).
     using TimeSetHook = std::function<void(std::int64_t old_time, std::int64_t new_time)>;
     void on_time_set(TimeSetHook hook);
+    // Called, under the device's lock, each time the alarm interrupt fires
+    // (AF set with AIE on): ACPI's RTC wake event.
+    using AlarmHook = std::function<void()>;
+    void on_alarm(AlarmHook hook);
 
     [[nodiscard]] std::uint64_t read(const IoAccess& access) override;
     void write(const IoAccess& access, std::uint64_t value) override;
@@ -123,6 +127,7 @@ private:
     std::uint8_t index_ = 0;
     std::int64_t offset_seconds_ = 0;
     TimeSetHook time_set_hook_;
+    AlarmHook alarm_hook_;
     std::int64_t last_update_check_ns_;
     std::int64_t last_periodic_check_ns_;
     bool line_high_ = false;

@@ -42,6 +42,11 @@ void add_platform_devices(Machine& machine, const DmOptions& options, const Mach
             events->rtc_changed(old_time, new_time);
         });
     }
+    rtc->on_alarm([pm = std::weak_ptr<AcpiPm>(acpi_pm)] {
+        if (const std::shared_ptr<AcpiPm> live = pm.lock()) {
+            live->rtc_alarm();
+        }
+    });
     machine.add_io_device(pio, RtcCmos::kPort, RtcCmos::kWidth, rtc, "rtc");
     auto i8042 = std::make_shared<I8042>(services.power);
     machine.add_io_device(pio, I8042::kDataPort, I8042::kWidth, i8042, "i8042-data");

@@ -331,10 +331,10 @@ print(s.makefile().readline().strip())' "$WORK/$1.sock" "$2" 2>&1
 }
 vm_state() { monitor "$1" query | python3 -c 'import json, sys; print(json.load(sys.stdin)["vm"]["state"])' 2>&1; }
 
-# wait_log NAME TEXT SECONDS: until acrn-dm's log has TEXT.
+# wait_log NAME TEXT SECONDS [COUNT]: until acrn-dm's log has TEXT COUNT times (default 1).
 wait_log() {
     local waited=0
-    until grep -qF -- "$2" "$WORK/$1.err"; do
+    until [ "$(grep -cF -- "$2" "$WORK/$1.err")" -ge "${4:-1}" ]; do
         [ $waited -ge $(($3 * 10)) ] && return 1
         sleep 0.1
         waited=$((waited + 1))
@@ -344,7 +344,8 @@ wait_log() {
 # Suspend to RAM (S3) from the guest's shell: the guest offers "mem"
 # (the DSDT's \_S3), acrn-dm pauses the VM and query says "suspended";
 # the monitor's resume starts vCPU 0 at the guest's waking vector, and the
-# guest carries on after its "echo mem" with both vCPUs back online.
+# guest carries on after its "echo mem" with both vCPUs back online. Then
+# again with a wake alarm 4 s ahead on the guest's RTC: it wakes by itself.
 suspend_and_wake() {
     local name=$1 state
     # (The markers are split in the command, which the shell echoes.)
@@ -363,6 +364,17 @@ suspend_and_wake() {
         problem="S3: the guest did not resume with both vCPUs ($(grep -a '^@@RESUMED' "$WORK/$name.out" | tr -d '\r'))"
     elif state=$(vm_state $name); [ "$state" != running ]; then
         problem="S3: after the wake query says '$state'"
+    fi
+    [ -z "$problem" ] || return
+    send $name 'echo 0 > /sys/class/rtc/rtc0/wakealarm; echo +4 > /sys/class/rtc/rtc0/wakealarm && echo "@@ALARM_""SET"; echo mem > /sys/power/state; echo "@@RTC_""WOKE $?"'
+    if ! wait_for $name "@@ALARM_SET" 30; then
+        problem="S3: the guest could not set an RTC wake alarm"
+    elif ! wait_log $name "suspended by the guest (ACPI S3)" 60 2; then
+        problem="S3: acrn-dm did not see the guest suspend a second time"
+    elif ! wait_for $name "@@RTC_WOKE 0" 60; then
+        problem="S3: the guest's RTC alarm did not wake it within 60 s"
+    elif ! grep -q "woken from S3 by the guest's RTC alarm" "$WORK/$name.err"; then
+        problem="S3: the log does not say the RTC alarm woke the VM"
     fi
 }
 

@@ -164,6 +164,22 @@ TEST_F(AcpiPmTest, S3SuspendsAndTheWakeIsSeenInWakeStatus) {
     EXPECT_EQ(in(kStatus, 2) & AcpiPm::kWakeStatus, 0u);
 }
 
+TEST_F(AcpiPmTest, TheRtcAlarmRaisesTheSciAndWakesOnlyWithRtcEnable) {
+    out(kSmi, 1, platform::kAcpiEnable);
+    pm_.rtc_alarm();
+    EXPECT_EQ(in(kStatus, 2) & AcpiPm::kRtcStatus, AcpiPm::kRtcStatus);
+    EXPECT_FALSE(sci());
+    EXPECT_EQ(power_.rtc_wakes, 0);
+    out(kStatus, 2, AcpiPm::kRtcStatus);  // write one to clear
+    EXPECT_EQ(in(kStatus, 2) & AcpiPm::kRtcStatus, 0u);
+    out(kEnable, 2, AcpiPm::kRtcEnable);  // as Linux's rtc-cmos does for a wake alarm
+    pm_.rtc_alarm();
+    EXPECT_TRUE(sci());
+    EXPECT_EQ(power_.rtc_wakes, 1);
+    out(kStatus, 2, AcpiPm::kRtcStatus);
+    EXPECT_FALSE(sci());
+}
+
 TEST_F(AcpiPmTest, OtherSleepStatesAreRefusedNotFatal) {
     for (const unsigned sleep_type : {1u, 2u, 4u, 6u, 7u}) {
         out(kControl, 2, (sleep_type << AcpiPm::kSleepTypeShift) | AcpiPm::kSleepEnable);

@@ -51,9 +51,11 @@ public:
         ++suspends;
         return can_suspend;
     }
+    void rtc_wake() override { ++rtc_wakes; }
     std::vector<int> statuses;
     int resets = 0;
     int suspends = 0;
+    int rtc_wakes = 0;
     bool can_suspend = true;
     std::string last_reason;
 };

@@ -217,6 +217,34 @@ TEST_F(RtcCmosTest, AlarmInterruptHonoursDontCareBytes) {
     EXPECT_EQ(cmos(RtcCmos::kRegisterC) & RtcCmos::kAlarmFlag, 0);
 }
 
+// ACPI's RTC wake event: heard once per alarm interrupt, not for a match
+// with AIE off.
+TEST_F(RtcCmosTest, TheAlarmHookHearsEachAlarmInterrupt) {
+    int alarms = 0;
+    rtc_.on_alarm([&alarms] { ++alarms; });
+    set_cmos(RtcCmos::kSecondsAlarm, 0x32);
+    set_cmos(RtcCmos::kMinutesAlarm, 0xFF);
+    set_cmos(RtcCmos::kHoursAlarm, 0xFF);
+    set_cmos(RtcCmos::kRegisterB, RtcCmos::kUpdateEnable | RtcCmos::k24Hour);  // AIE off
+    now_ns_ += 2 * kSecond;  // :32
+    run_timer();
+    EXPECT_EQ(alarms, 0);
+    (void)cmos(RtcCmos::kRegisterC);
+    set_cmos(RtcCmos::kRegisterB, RtcCmos::kAlarmEnable | RtcCmos::k24Hour);
+    loop_.restart();
+    loop_.poll();  // the timer armed before, cancelled by the write
+    now_ns_ += 60 * kSecond;  // :32 a minute later
+    run_timer();
+    EXPECT_EQ(alarms, 1);
+    now_ns_ += 60 * kSecond;  // again, AF not yet read: the same interrupt still pending
+    run_timer();
+    EXPECT_EQ(alarms, 1);
+    (void)cmos(RtcCmos::kRegisterC);
+    now_ns_ += 60 * kSecond;
+    run_timer();
+    EXPECT_EQ(alarms, 2);
+}
+
 TEST_F(RtcCmosTest, PeriodicInterruptAtTheRateOfRegisterA) {
     set_cmos(RtcCmos::kRegisterA, RtcCmos::kDivider32kHz | 0x06);  // 1024 Hz
     set_cmos(RtcCmos::kRegisterB, RtcCmos::kPeriodicEnable | RtcCmos::k24Hour);
