@@ -1,4 +1,4 @@
-# Sourced by the tiers that boot guests (tests/kvm, tests/linux): runs a
+# Sourced by the tiers that boot guests (tests/kvm, tests/linux, tests/systemd): runs a
 # tier's cases the way that keeps it fast. Cases that need no KVM run here
 # directly. The KVM cases share one /dev/kvm: directly where this machine has
 # hardware KVM, otherwise one test host (tests/testhost/run-with-kvm) boots
@@ -17,6 +17,22 @@
 #     the KVM cases (-S: a test host booted with systemd)
 # The group's limit is CASE_TIMEOUT_S per KVM case (TIER_GROUP_TIMEOUT_S
 # overrides it). Returns 0 if every case passed.
+
+# build_uos_initramfs TIER: the UOS initramfs of tests/guests/linux, made
+# in $BUILD/TIER/ (its log beside it); sets INITRD. If it cannot be made:
+# its log, the closing "0 passed, N failed" line, and status 1.
+build_uos_initramfs() {
+    local tier=$1 here
+    here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    mkdir -p "$BUILD/$tier"
+    INITRD=$BUILD/$tier/initramfs.cpio.gz
+    if ! "$here/guests/linux/build-initramfs" "$INITRD" >"$BUILD/$tier/initramfs.log" 2>&1; then
+        echo "$tier: FAIL: building the UOS initramfs failed:" >&2
+        cat "$BUILD/$tier/initramfs.log" >&2
+        echo "0 passed, ${#CASES[@]} failed"
+        return 1
+    fi
+}
 
 run_tier_cases() {
     local tier=$1 case_timeout=$2 start=$SECONDS c rc rc_alone why

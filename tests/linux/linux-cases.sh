@@ -191,15 +191,10 @@ finish() {
 # The value of the guest's "@@KEY value" line.
 reported() { grep -a "^@@$2 " "$WORK/$1.out" | head -n 1 | cut -d' ' -f2- | tr -d '\r'; }
 
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/case-verdict.sh"
 result() {  # result NAME OK DETAIL [BOOT...]: BOOTs' logs on failure (default NAME)
-    local seconds=$((SECONDS - case_start)) boot
-    if [ "$2" = 1 ]; then
-        say "PASS $1 ($seconds s)"
-        [ -z "${RESULTS_DIR:-}" ] || echo "PASS $seconds" >"$RESULTS_DIR/$1"
-    else
-        failed=$((failed + 1))
-        say "FAIL $1: $3"
-        [ -z "${RESULTS_DIR:-}" ] || echo "FAIL $seconds $3" >"$RESULTS_DIR/$1"
+    local boot
+    if ! case_verdict "$1" "$2" "$3"; then
         local boots=("${@:4}")
         [ ${#boots[@]} -gt 0 ] || boots=("$1")
         for boot in "${boots[@]}"; do
@@ -210,18 +205,6 @@ result() {  # result NAME OK DETAIL [BOOT...]: BOOTs' logs on failure (default N
     fi
 }
 
-# verify CASE CHECK OK WHY: one named check of a boot, reported by name;
-# the first that fails becomes $problem (the others still run and report).
-verify() {
-    local case=$1 check=$2 ok=$3 why=$4
-    if [ "$ok" = 1 ]; then
-        say "  $case/$check: ok"
-    else
-        say "  $case/$check: FAIL: $why"
-        [ -n "$problem" ] || problem="$check: $why"
-    fi
-}
-is() { [ "$1" = "$2" ] && echo 1 || echo 0; }
 
 # check_report NAME VCPUS MEM_MIB BOOTARGS [PCI_DEVICES]: what every boot
 # must report, each check by name. Sets $problem to the first thing wrong, or "".

@@ -30,14 +30,7 @@ CASES=("${NO_KVM_CASES[@]}" "${KVM_CASES[@]}")
 # In the build tree: the test host sees it at the same path (and the test
 # host shares /tmp only when the caller's directory is there, so work from it).
 cd "$BUILD" || exit 1
-mkdir -p "$BUILD/linux-tier"
-INITRD=$BUILD/linux-tier/initramfs.cpio.gz
-if ! "$HERE/../guests/linux/build-initramfs" "$INITRD" >"$BUILD/linux-tier/initramfs.log" 2>&1; then
-    say "FAIL: building the UOS initramfs failed:" >&2
-    cat "$BUILD/linux-tier/initramfs.log" >&2
-    echo "0 passed, ${#CASES[@]} failed"
-    exit 1
-fi
 source "$HERE/../lib/tier-cases.sh"
+build_uos_initramfs linux-tier || exit 1
 CASE_COMMAND=("$HERE/linux-cases.sh" "$BUILD" "$INITRD")
 TIER_GROUP_TIMEOUT_S=${LINUX_TIER_GROUP_TIMEOUT_S:-} run_tier_cases linux-tier "$CASE_TIMEOUT_S"

@@ -21,15 +21,10 @@ say() { echo "systemd-tier: $*"; }
 failed=0
 case_start=$SECONDS
 
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/case-verdict.sh"
 result() {  # result NAME OK DETAIL [UNIT...]: the units' journals on failure
-    local seconds=$((SECONDS - case_start)) unit
-    if [ "$2" = 1 ]; then
-        say "PASS $1 ($seconds s)"
-        [ -z "${RESULTS_DIR:-}" ] || echo "PASS $seconds" >"$RESULTS_DIR/$1"
-    else
-        failed=$((failed + 1))
-        say "FAIL $1: $3"
-        [ -z "${RESULTS_DIR:-}" ] || echo "FAIL $seconds $3" >"$RESULTS_DIR/$1"
+    local unit
+    if ! case_verdict "$1" "$2" "$3"; then
         for unit in "${@:4}"; do
             echo "---- systemctl status $unit"
             systemctl status --no-pager --lines=0 "$unit" 2>&1 | head -n 12
@@ -61,17 +56,7 @@ install_build() {
     installed=1
 }
 
-# verify CHECK OK WHY: one named check; the first that fails becomes $problem.
 problem=
-verify() {
-    if [ "$2" = 1 ]; then
-        say "  $case/$1: ok"
-    else
-        say "  $case/$1: FAIL: $3"
-        [ -n "$problem" ] || problem="$1: $3"
-    fi
-}
-is() { [ "$1" = "$2" ] && echo 1 || echo 0; }
 prop() { systemctl show -p "$2" --value "$1"; }   # prop UNIT PROPERTY
 # The guest's console is the unit's standard output: the journal has it.
 console_count() { journalctl --no-pager -q -u "$1" -o cat 2>/dev/null | grep -caF -- "$2"; }
@@ -118,36 +103,36 @@ case_vm_service() {
     install_build || { result $case 0 "cmake --install failed: $(tail -n 3 /tmp/systemd-cases-install.log)"; return; }
     linux_args uos
     systemctl enable "$unit" >/dev/null 2>&1
-    verify enable "$(is "$(systemctl is-enabled "$unit" 2>&1)" enabled)" "systemctl is-enabled: $(systemctl is-enabled "$unit" 2>&1)"
+    verify $case enable "$(is "$(systemctl is-enabled "$unit" 2>&1)" enabled)" "systemctl is-enabled: $(systemctl is-enabled "$unit" 2>&1)"
 
     t=$SECONDS
     timeout 200 systemctl start "$unit"
     rc=$?
-    verify start "$(is $rc 0)" "systemctl start exited $rc"
-    verify ready "$(is "$(prop $unit ActiveState)/$(prop $unit SubState)" active/running)" \
+    verify $case start "$(is $rc 0)" "systemctl start exited $rc"
+    verify $case ready "$(is "$(prop $unit ActiveState)/$(prop $unit SubState)" active/running)" \
         "after systemctl start: $(prop $unit ActiveState)/$(prop $unit SubState)"
-    verify status_text "$([[ $(prop $unit StatusText) == *"VM 'uos' running"* ]] && echo 1)" \
+    verify $case status_text "$([[ $(prop $unit StatusText) == *"VM 'uos' running"* ]] && echo 1)" \
         "STATUS= is '$(prop $unit StatusText)'"
-    verify guest_boots "$(wait_console $unit @@ACPID_READY 1 120 && echo 1)" "no @@ACPID_READY from the guest within 120 s of the start"
+    verify $case guest_boots "$(wait_console $unit @@ACPID_READY 1 120 && echo 1)" "no @@ACPID_READY from the guest within 120 s of the start"
     say "  $case: started and the guest's acpid is up in $((SECONDS - t)) s"
 
-    verify journal_vm_field "$([ "$(journalctl --no-pager -q ACRN_VM=uos -o cat | grep -c "VM 'uos'")" -gt 0 ] && echo 1)" \
+    verify $case journal_vm_field "$([ "$(journalctl --no-pager -q ACRN_VM=uos -o cat | grep -c "VM 'uos'")" -gt 0 ] && echo 1)" \
         "journalctl ACRN_VM=uos has no line about VM 'uos'"
-    verify journal_unit_field "$(journalctl --no-pager -q -u $unit -o export | grep -qx 'ACRN_VM=uos' && echo 1)" \
+    verify $case journal_unit_field "$(journalctl --no-pager -q -u $unit -o export | grep -qx 'ACRN_VM=uos' && echo 1)" \
         "journalctl -u $unit has no entry with ACRN_VM=uos"
-    verify journal_priority "$(journalctl --no-pager -q ACRN_VM=uos -p info -o cat | grep -q . && echo 1)" \
+    verify $case journal_priority "$(journalctl --no-pager -q ACRN_VM=uos -p info -o cat | grep -q . && echo 1)" \
         "journalctl ACRN_VM=uos -p info shows nothing"
 
     list=$(acrnctl list 2>&1)
     state=$(awk '$1 == "uos" { print $2 }' <<<"$list")
-    verify acrnctl_list "$(is "$state" running)" "acrnctl list says '${state:-nothing}' for uos: $list"
+    verify $case acrnctl_list "$(is "$state" running)" "acrnctl list says '${state:-nothing}' for uos: $list"
 
     pid=$(prop $unit MainPID)
     acrnctl reset uos >/dev/null 2>&1
     rc=$?
-    verify acrnctl_reset "$(is $rc 0)" "acrnctl reset exited $rc"
-    verify reset_reboots "$(wait_console $unit @@ACPID_READY 2 120 && echo 1)" "no second @@ACPID_READY within 120 s of acrnctl reset"
-    verify reset_same_process "$(is "$(prop $unit MainPID)" "$pid")" "MainPID $pid became $(prop $unit MainPID)"
+    verify $case acrnctl_reset "$(is $rc 0)" "acrnctl reset exited $rc"
+    verify $case reset_reboots "$(wait_console $unit @@ACPID_READY 2 120 && echo 1)" "no second @@ACPID_READY within 120 s of acrnctl reset"
+    verify $case reset_same_process "$(is "$(prop $unit MainPID)" "$pid")" "MainPID $pid became $(prop $unit MainPID)"
 
     mkdir -p "/etc/systemd/system/$unit.d"
     printf '[Service]\nRestart=on-failure\nRestartSec=1\n' >"/etc/systemd/system/$unit.d/restart.conf"
@@ -159,34 +144,34 @@ case_vm_service() {
         [ $((SECONDS - t)) -lt 120 ] || break
         sleep 0.5
     done
-    verify restart_after_sigkill "$([ "$new_pid" != "$pid" ] && [ "$new_pid" != 0 ] && [ "$(prop $unit ActiveState)" = active ] && echo 1)" \
+    verify $case restart_after_sigkill "$([ "$new_pid" != "$pid" ] && [ "$new_pid" != 0 ] && [ "$(prop $unit ActiveState)" = active ] && echo 1)" \
         "after SIGKILL: MainPID $new_pid, $(prop $unit ActiveState)"
-    verify restart_counted "$(is "$(prop $unit NRestarts)" 1)" "NRestarts is $(prop $unit NRestarts)"
-    verify restarted_guest_boots "$(wait_console $unit @@ACPID_READY 3 120 && echo 1)" "no @@ACPID_READY within 120 s of the restart"
+    verify $case restart_counted "$(is "$(prop $unit NRestarts)" 1)" "NRestarts is $(prop $unit NRestarts)"
+    verify $case restarted_guest_boots "$(wait_console $unit @@ACPID_READY 3 120 && echo 1)" "no @@ACPID_READY within 120 s of the restart"
 
     t=$SECONDS
     timeout 120 systemctl stop $unit
     rc=$?
     local took=$((SECONDS - t)) timeout_s
     timeout_s=$(systemd-analyze timespan "$(prop $unit TimeoutStopUSec)" | awk 'NR == 2 { print int($2 / 1000000) }')
-    verify stop "$(is $rc 0)" "systemctl stop exited $rc"
-    verify stop_inactive "$(is "$(prop $unit ActiveState)/$(prop $unit Result)" inactive/success)" \
+    verify $case stop "$(is $rc 0)" "systemctl stop exited $rc"
+    verify $case stop_inactive "$(is "$(prop $unit ActiveState)/$(prop $unit Result)" inactive/success)" \
         "after systemctl stop: $(prop $unit ActiveState), result $(prop $unit Result)"
-    verify stop_through_power_button "$(journalctl --no-pager -q -u $unit -o cat | grep -q 'guest entered ACPI S5' && echo 1)" \
+    verify $case stop_through_power_button "$(journalctl --no-pager -q -u $unit -o cat | grep -q 'guest entered ACPI S5' && echo 1)" \
         "the journal does not say the guest entered S5 (a hard stop?)"
-    verify stop_within_timeout "$([ "$took" -lt "$timeout_s" ] && echo 1)" "systemctl stop took $took s (TimeoutStopSec $timeout_s s)"
+    verify $case stop_within_timeout "$([ "$took" -lt "$timeout_s" ] && echo 1)" "systemctl stop took $took s (TimeoutStopSec $timeout_s s)"
     say "  $case: systemctl stop took $took s"
 
     acrnctl start uos >/dev/null 2>&1
     rc=$?
-    verify acrnctl_start "$(is "$rc/$(prop $unit ActiveState)" 0/active)" "acrnctl start exited $rc; the unit is $(prop $unit ActiveState)"
-    verify acrnctl_start_boots "$(wait_console $unit @@ACPID_READY 4 120 && echo 1)" "no @@ACPID_READY within 120 s of acrnctl start"
+    verify $case acrnctl_start "$(is "$rc/$(prop $unit ActiveState)" 0/active)" "acrnctl start exited $rc; the unit is $(prop $unit ActiveState)"
+    verify $case acrnctl_start_boots "$(wait_console $unit @@ACPID_READY 4 120 && echo 1)" "no @@ACPID_READY within 120 s of acrnctl start"
     acrnctl stop uos >/dev/null 2>&1
     rc=$?
     wait_prop $unit ActiveState inactive 30
-    verify acrnctl_stop "$(is "$rc/$(prop $unit ActiveState)/$(prop $unit Result)" 0/inactive/success)" \
+    verify $case acrnctl_stop "$(is "$rc/$(prop $unit ActiveState)/$(prop $unit Result)" 0/inactive/success)" \
         "acrnctl stop exited $rc; the unit is $(prop $unit ActiveState), result $(prop $unit Result)"
-    verify acrnctl_stop_through_power_button \
+    verify $case acrnctl_stop_through_power_button \
         "$(is "$(journalctl --no-pager -q -u $unit -o cat | grep -c 'guest entered ACPI S5')" 2)" \
         "the journal does not say the guest entered S5 a second time"
     result $case "$([ -z "$problem" ] && echo 1)" "$problem" $unit
@@ -201,14 +186,14 @@ case_acrnd_autostart() {
     linux_args manual
     systemctl enable acrnd.service >/dev/null 2>&1
     timeout 60 systemctl start acrnd.service
-    verify acrnd_runs "$(is "$(prop acrnd.service Result)" success)" "acrnd.service: $(prop acrnd.service Result)"
-    verify autostarted "$(wait_prop $unit ActiveState active 200 && echo 1)" "$unit is $(prop $unit ActiveState)"
-    verify restart_configured "$(is "$(prop $unit Restart)" on-failure)" "Restart is $(prop $unit Restart)"
-    verify manual_left_alone "$(is "$(prop acrn-dm@manual.service ActiveState)" inactive)" \
+    verify $case acrnd_runs "$(is "$(prop acrnd.service Result)" success)" "acrnd.service: $(prop acrnd.service Result)"
+    verify $case autostarted "$(wait_prop $unit ActiveState active 200 && echo 1)" "$unit is $(prop $unit ActiveState)"
+    verify $case restart_configured "$(is "$(prop $unit Restart)" on-failure)" "Restart is $(prop $unit Restart)"
+    verify $case manual_left_alone "$(is "$(prop acrn-dm@manual.service ActiveState)" inactive)" \
         "acrn-dm@manual is $(prop acrn-dm@manual.service ActiveState)"
-    verify autostarted_guest_boots "$(wait_console $unit @@ACPID_READY 1 120 && echo 1)" "no @@ACPID_READY within 120 s"
+    verify $case autostarted_guest_boots "$(wait_console $unit @@ACPID_READY 1 120 && echo 1)" "no @@ACPID_READY within 120 s"
     timeout 120 systemctl stop $unit
-    verify stop "$(is "$(prop $unit ActiveState)" inactive)" "after systemctl stop: $(prop $unit ActiveState)"
+    verify $case stop "$(is "$(prop $unit ActiveState)" inactive)" "after systemctl stop: $(prop $unit ActiveState)"
     result $case "$([ -z "$problem" ] && echo 1)" "$problem" acrnd.service $unit
 }
 
@@ -229,25 +214,25 @@ case_deb_package() {
     rm -f /var/lib/man-db/auto-update
     DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb" >/tmp/deb-install.log 2>&1
     rc=$?
-    verify apt_install "$(is $rc 0)" "apt-get install exited $rc: $(tail -n 2 /tmp/deb-install.log | tr '\n' ' ')"
+    verify $case apt_install "$(is $rc 0)" "apt-get install exited $rc: $(tail -n 2 /tmp/deb-install.log | tr '\n' ' ')"
     version=$(dpkg-query -W -f='${Version}' acrn-dm 2>/dev/null)
-    verify installed "$([ -n "$version" ] && echo 1)" "dpkg does not know acrn-dm"
-    verify dm_version "$([ -n "$version" ] && [[ $(/usr/bin/acrn-dm --version 2>&1) == *"$version"* ]] && echo 1)" \
+    verify $case installed "$([ -n "$version" ] && echo 1)" "dpkg does not know acrn-dm"
+    verify $case dm_version "$([ -n "$version" ] && [[ $(/usr/bin/acrn-dm --version 2>&1) == *"$version"* ]] && echo 1)" \
         "acrn-dm --version says '$(/usr/bin/acrn-dm --version 2>&1 | head -n 1)', the package is $version"
-    verify man_acrn_dm "$(MANPAGER=cat man acrn-dm 2>/dev/null | grep -q -- '--cmd_monitor' && echo 1)" "man acrn-dm shows no page with --cmd_monitor"
-    verify man_acrnctl "$(MANPAGER=cat man 8 acrnctl 2>/dev/null | grep -q 'blkrescan' && echo 1)" "man 8 acrnctl shows no page with blkrescan"
-    verify acrnd_enabled "$(is "$(systemctl is-enabled acrnd.service 2>&1)" enabled)" "acrnd.service is $(systemctl is-enabled acrnd.service 2>&1)"
-    verify units_verify "$(systemd-analyze verify /usr/lib/systemd/system/acrn-dm@.service /usr/lib/systemd/system/acrnd.service >/tmp/deb-verify.log 2>&1 && echo 1)" \
+    verify $case man_acrn_dm "$(MANPAGER=cat man acrn-dm 2>/dev/null | grep -q -- '--cmd_monitor' && echo 1)" "man acrn-dm shows no page with --cmd_monitor"
+    verify $case man_acrnctl "$(MANPAGER=cat man 8 acrnctl 2>/dev/null | grep -q 'blkrescan' && echo 1)" "man 8 acrnctl shows no page with blkrescan"
+    verify $case acrnd_enabled "$(is "$(systemctl is-enabled acrnd.service 2>&1)" enabled)" "acrnd.service is $(systemctl is-enabled acrnd.service 2>&1)"
+    verify $case units_verify "$(systemd-analyze verify /usr/lib/systemd/system/acrn-dm@.service /usr/lib/systemd/system/acrnd.service >/tmp/deb-verify.log 2>&1 && echo 1)" \
         "systemd-analyze verify: $(head -n 2 /tmp/deb-verify.log | tr '\n' ' ')"
     mkdir -p /etc/acrn
     cp /usr/share/doc/acrn-dm/examples/demo.args /etc/acrn/demo.args
     timeout 200 systemctl start $unit
     rc=$?
-    verify demo_start "$(is "$rc/$(prop $unit ActiveState)" 0/active)" "systemctl start exited $rc; the unit is $(prop $unit ActiveState)"
-    verify demo_guest_runs "$(wait_console $unit 'No root device specified' 1 120 && echo 1)" \
+    verify $case demo_start "$(is "$rc/$(prop $unit ActiveState)" 0/active)" "systemctl start exited $rc; the unit is $(prop $unit ActiveState)"
+    verify $case demo_guest_runs "$(wait_console $unit 'No root device specified' 1 120 && echo 1)" \
         "the demo guest's initramfs did not say 'No root device specified' within 120 s"
     acrnctl stop -f demo >/dev/null 2>&1
-    verify demo_stop "$(wait_prop $unit ActiveState inactive 30 && echo 1)" "after acrnctl stop -f: $(prop $unit ActiveState)"
+    verify $case demo_stop "$(wait_prop $unit ActiveState inactive 30 && echo 1)" "after acrnctl stop -f: $(prop $unit ActiveState)"
     result $case "$([ -z "$problem" ] && echo 1)" "$problem" $unit
 }
 

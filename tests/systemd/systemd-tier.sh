@@ -20,15 +20,8 @@ CASES=("${KVM_CASES[@]}")
 CASE_TIMEOUT_S=${SYSTEMD_TIER_CASE_TIMEOUT_S:-420}
 
 cd "$BUILD" || exit 1
-mkdir -p "$BUILD/systemd-tier"
-INITRD=$BUILD/systemd-tier/initramfs.cpio.gz
-if ! "$HERE/../guests/linux/build-initramfs" "$INITRD" >"$BUILD/systemd-tier/initramfs.log" 2>&1; then
-    echo "systemd-tier: FAIL: building the UOS initramfs failed:" >&2
-    cat "$BUILD/systemd-tier/initramfs.log" >&2
-    echo "0 passed, ${#CASES[@]} failed"
-    exit 1
-fi
 source "$HERE/../lib/tier-cases.sh"
+build_uos_initramfs systemd-tier || exit 1
 CASE_COMMAND=("$HERE/systemd-cases.sh" "$BUILD" "$INITRD")
 TIER_TESTHOST_OPTIONS=(-S)
 run_tier_cases systemd-tier "$CASE_TIMEOUT_S"
