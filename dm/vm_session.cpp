@@ -87,8 +87,16 @@ void VmSession::guest_soft_off() {
 // loop. The write completes, and the guest polls WAK_STS until the VM is
 // paused; waking starts vCPU 0 afresh at the guest's waking vector.
 bool VmSession::guest_suspend() {
-    boost::asio::post(loop_, [this] { enter_suspend(); });
+    post_while_alive([this] { enter_suspend(); });
     return true;
+}
+
+void VmSession::post_while_alive(std::function<void()> task) {
+    boost::asio::post(loop_, [alive = std::weak_ptr<int>(alive_), task = std::move(task)] {
+        if (!alive.expired()) {
+            task();
+        }
+    });
 }
 
 void VmSession::enter_suspend() {
@@ -111,7 +119,7 @@ void VmSession::enter_suspend() {
 }
 
 void VmSession::rtc_wake() {
-    boost::asio::post(loop_, [this] {
+    post_while_alive([this] {
         if (!suspended_) {
             return;  // an SCI for the running guest, nothing more
         }

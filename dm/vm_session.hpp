@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
@@ -91,6 +92,9 @@ private:
     void stop_vm();
     void end_with(Outcome outcome, const std::string& reason);
     void on_signal(int signal);
+    // Runs `task` on the main loop later, unless this session is gone by
+    // then (the loop outlives it: a reset builds a new session on it).
+    void post_while_alive(std::function<void()> task);
     void enter_suspend();
     void wake_from_suspend(const std::string& by);
     // The VM's counts, one log line each (SIGUSR1, and as the VM stops).
@@ -120,6 +124,7 @@ private:
     std::mutex power_mutex_;
     std::optional<Outcome> outcome_;  // the first power-off or reset request decides
     std::unique_ptr<boost::asio::steady_timer> shutdown_deadline_;  // set once SIGTERM pressed the button
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // held weakly by what post_while_alive queues
 };
 
 }  // namespace acrn::dm
