@@ -81,7 +81,7 @@ wait_prop() {
 
 # linux_args NAME [LINE...]: /etc/acrn/NAME.args for a Linux UOS whose
 # console (COM1 on stdio) goes to the journal and that stays up (shell=1)
-# until its power button is pressed.
+# until its power button is pressed. GUEST_ARGS: more for its command line.
 linux_args() {
     local name=$1
     shift
@@ -89,7 +89,7 @@ linux_args() {
     {
         printf '%s\n' "$@"
         printf '%s\n' "-c 1" "-m 256M" "-s 0:0,hostbridge" "-s 1:0,lpc" "-l com1,stdio" \
-            "-k $KERNEL" "-r $INITRD" "-B console=ttyS0 quiet panic=-1 shell=1"
+            "-k $KERNEL" "-r $INITRD" "-B console=ttyS0 quiet panic=-1 shell=1${GUEST_ARGS:+ $GUEST_ARGS}"
     } >"/etc/acrn/$name.args"
 }
 
@@ -233,6 +233,36 @@ case_deb_package() {
         "the demo guest's initramfs did not say 'No root device specified' within 120 s"
     acrnctl stop -f demo >/dev/null 2>&1
     verify $case demo_stop "$(wait_prop $unit ActiveState inactive 30 && echo 1)" "after acrnctl stop -f: $(prop $unit ActiveState)"
+    result $case "$([ -z "$problem" ] && echo 1)" "$problem" $unit
+}
+
+# A guest that suspends itself (S3) as a service: STATUS= and acrnctl list
+# say so, acrnctl resume wakes it, and when it suspends again (woken, its
+# init script does not suspend twice: a second boot, by acrnctl reset,
+# does) systemctl stop ends it at once, though it sees no power button.
+case_suspended_service() {
+    local case=suspended_service problem="" unit=acrn-dm@sleeper.service t took
+    install_build || { result $case 0 "cmake --install failed: $(tail -n 3 /tmp/systemd-cases-install.log)"; return; }
+    GUEST_ARGS=acrn.suspend=1 linux_args sleeper
+    timeout 200 systemctl start $unit
+    verify $case suspends "$(wait_prop $unit StatusText "VM 'sleeper' suspended (S3)" 120 && echo 1)" \
+        "STATUS= is '$(prop $unit StatusText)'"
+    verify $case acrnctl_list "$(is "$(acrnctl list 2>&1 | awk '$1 == "sleeper" { print $2 }')" suspended)" \
+        "acrnctl list: $(acrnctl list 2>&1 | grep sleeper)"
+    acrnctl resume sleeper >/dev/null 2>&1
+    verify $case acrnctl_resume "$(wait_console $unit '@@RESUMED 0' 1 60 && echo 1)" "no @@RESUMED 0 within 60 s of acrnctl resume"
+    verify $case running_again "$(wait_prop $unit StatusText "VM 'sleeper' running" 10 && echo 1)" \
+        "STATUS= is '$(prop $unit StatusText)'"
+    acrnctl reset sleeper >/dev/null 2>&1
+    verify $case suspends_again "$(wait_prop $unit StatusText "VM 'sleeper' suspended (S3)" 120 && echo 1)" \
+        "after acrnctl reset, STATUS= is '$(prop $unit StatusText)'"
+    t=$SECONDS
+    timeout 120 systemctl stop $unit
+    took=$((SECONDS - t))
+    verify $case stop "$(is "$(prop $unit ActiveState)/$(prop $unit Result)" inactive/success)" \
+        "after systemctl stop: $(prop $unit ActiveState), result $(prop $unit Result)"
+    verify $case stopped_at_once "$([ "$took" -lt 30 ] && journalctl --no-pager -q -u $unit -o cat | grep -q 'the guest is suspended (S3): stopping the VM' && echo 1)" \
+        "systemctl stop took $took s, or the journal does not say the suspended VM was stopped"
     result $case "$([ -z "$problem" ] && echo 1)" "$problem" $unit
 }
 

@@ -13,7 +13,7 @@ BUILD=$(cd "${1:?usage: systemd-tier.sh BUILD_DIR [CASE...]}" && pwd)
 shift
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NO_KVM_CASES=()
-KVM_CASES=(vm_service acrnd_autostart)
+KVM_CASES=(vm_service acrnd_autostart suspended_service)
 CASES=("${KVM_CASES[@]}")
 [ $# -eq 0 ] || CASES=("$@")
 # one case's limit when it runs alone, the test host's boot included
