@@ -25,6 +25,8 @@ struct PlatformDescription {
     // The 64-bit PCI window above RAM (empty: none described).
     std::uint64_t pci_mmio64_base = 0;
     std::uint64_t pci_mmio64_limit = 0;  // exclusive
+    // \_S3 in the DSDT: the guest may suspend to RAM.
+    bool suspend_to_ram = true;
 };
 
 struct AcpiImage {

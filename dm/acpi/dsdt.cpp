@@ -155,7 +155,11 @@ std::vector<std::uint8_t> build_dsdt(const PlatformDescription& description) {
     system_bus.push_back(rtc());
 
     TableBuilder dsdt("DSDT", kDsdtRevision);
-    dsdt.bytes(aml::scope("\\_SB", system_bus)).bytes(suspend_to_ram()).bytes(soft_off());
+    dsdt.bytes(aml::scope("\\_SB", system_bus));
+    if (description.suspend_to_ram) {
+        dsdt.bytes(suspend_to_ram());
+    }
+    dsdt.bytes(soft_off());
     return std::move(dsdt).finish();
 }
 

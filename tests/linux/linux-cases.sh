@@ -324,17 +324,17 @@ wait_log() {
     done
 }
 
-# Suspend to RAM (S3) from the guest's shell: the guest offers "mem"
-# (the DSDT's \_S3), acrn-dm pauses the VM and query says "suspended";
+# Suspend to RAM (S3) from the guest's shell: "mem" is S3 for the guest
+# ("deep", from the DSDT's \_S3), acrn-dm pauses the VM and query says "suspended";
 # the monitor's resume starts vCPU 0 at the guest's waking vector, and the
 # guest carries on after its "echo mem" with both vCPUs back online. Then
 # again with a wake alarm 4 s ahead on the guest's RTC: it wakes by itself.
 suspend_and_wake() {
     local name=$1 state
     # (The markers are split in the command, which the shell echoes.)
-    send $name 'grep -qw mem /sys/power/state && echo "@@S3_""OFFERED"; echo mem > /sys/power/state; echo "@@RES""UMED $? $(cat /sys/devices/system/cpu/online)"'
+    send $name 'grep -q "\[deep\]" /sys/power/mem_sleep && echo "@@S3_""OFFERED"; echo mem > /sys/power/state; echo "@@RES""UMED $? $(cat /sys/devices/system/cpu/online)"'
     if ! wait_for $name "@@S3_OFFERED" 30; then
-        problem="S3: the guest offers no 'mem' in /sys/power/state"
+        problem="S3: 'mem' is not S3 for the guest (no [deep] in /sys/power/mem_sleep)"
     elif ! wait_log $name "suspended by the guest (ACPI S3)" 60; then
         problem="S3: acrn-dm did not see the guest suspend"
     elif state=$(vm_state $name); [ "$state" != suspended ]; then

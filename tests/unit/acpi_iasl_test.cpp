@@ -132,6 +132,17 @@ TEST_F(AcpiIaslTest, DisassembledDsdtHasTheDevices) {
     EXPECT_TRUE(std::regex_search(dsdt, std::regex(R"(0x0003FFFF,\s*One,\s*Zero,\s*0x14)"))) << dsdt;
 }
 
+TEST_F(AcpiIaslTest, SuspendToRamIsOfferedOnlyWhenAsked) {
+    PlatformDescription platform = two_uarts_four_vcpus();
+    write_tables(build_acpi_tables(platform));
+    EXPECT_NE(disassemble_and_recompile("dsdt").find("Name (\\_S3, Package (0x04)"), std::string::npos);
+    platform.suspend_to_ram = false;
+    write_tables(build_acpi_tables(platform));
+    const std::string dsdt = disassemble_and_recompile("dsdt");
+    EXPECT_EQ(dsdt.find("_S3"), std::string::npos) << dsdt;
+    EXPECT_NE(dsdt.find("Name (\\_S5, Package (0x04)"), std::string::npos);
+}
+
 TEST_F(AcpiIaslTest, FadtDisassemblyShowsTheFixedHardware) {
     write_tables(build_acpi_tables(two_uarts_four_vcpus()));
     const std::string fadt = disassemble_and_recompile("facp");
