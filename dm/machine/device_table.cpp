@@ -32,7 +32,8 @@ const std::array kEmulations{
                  .check_config = no_config,
                  .create = [](const DeviceContext&) -> std::shared_ptr<PciDevice> {
                      return std::make_shared<HostBridge>();
-                 }},
+                 },
+                 .kept_across_s3 = true},
     PciEmulation{.name = "lpc",
                  .check_config = no_config,
                  .create = [](const DeviceContext&) -> std::shared_ptr<PciDevice> {
@@ -40,7 +41,8 @@ const std::array kEmulations{
                  },
                  .bus0_only = true,
                  .one_per_vm = true,
-                 .is_isa_bridge = true},
+                 .is_isa_bridge = true,
+                 .kept_across_s3 = true},
     PciEmulation{.name = "testdev",
                  .check_config = no_config,
                  .create = [](const DeviceContext& context) -> std::shared_ptr<PciDevice> {

@@ -7,6 +7,7 @@
 #include "dm/devices/lpc_bridge.hpp"
 #include "dm/guest_memory.hpp"
 #include "dm/machine/bar_allocator.hpp"
+#include "dm/machine/device_table.hpp"
 #include "dm/machine/startup_error.hpp"
 
 namespace acrn::dm {
@@ -23,14 +24,14 @@ std::uint64_t write_firmware_tables(const DmOptions& options, std::uint32_t vcpu
     platform.pci_mmio32_limit = windows.mmio32_limit;
     platform.pci_mmio64_base = windows.mmio64_base;
     platform.pci_mmio64_limit = windows.mmio64_limit;
-    // S3 is offered to a guest whose only PCI functions are the host and
-    // LPC bridges: in the test host, a Linux guest woken from S3 got no
-    // answer from its virtio devices any more (virtio-blk and virtio-rnd
-    // requests hung), so a VM with them is not offered a sleep it would
-    // not come back from whole.
+    // Not offered a sleep it would not come back from whole (an obsolete
+    // emulation, ignored, builds nothing).
     platform.suspend_to_ram = std::all_of(options.pci_slots.begin(), options.pci_slots.end(),
                                           [](const PciSlotSpec& slot) {
-                                              return slot.emulation == "hostbridge" || slot.emulation == "lpc";
+                                              const PciEmulation* emulation = find_pci_emulation(slot.emulation);
+                                              return emulation == nullptr ||
+                                                     emulation->support != PciEmulation::Support::implemented ||
+                                                     emulation->kept_across_s3;
                                           });
     try {
         const acpi::AcpiImage image = acpi::build_acpi_tables(platform);
