@@ -77,7 +77,6 @@ public:
     // resume() also wakes a VM that the guest suspended (S3).
     void pause();
     void resume();
-    [[nodiscard]] bool suspended() const noexcept { return suspended_; }
     // blkrescan: the `nodisk` virtio-blk at `pci` gets the image at `path`.
     void insert_disk(const PciAddress& pci, const std::string& path);
     [[nodiscard]] nlohmann::json describe() const;

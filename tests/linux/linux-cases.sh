@@ -303,16 +303,11 @@ case_boot_8cpu_high_memory() {
 # ends of its COM ports (com2's pty keeps its path). Then SIGTERM presses
 # the ACPI power button and the guest's acpid shuts down cleanly. (One
 # boot checks what two cases did in two, the tier's time being what it is.)
-# monitor NAME COMMAND: the reply of acrn-dm's command monitor (at $WORK/NAME.sock).
-monitor() {
-    python3 -c 'import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(10)
-s.connect(sys.argv[1])
-s.sendall((json.dumps({"command": sys.argv[2]}) + "\n").encode())
-print(s.makefile().readline().strip())' "$WORK/$1.sock" "$2" 2>&1
-}
-vm_state() { monitor "$1" query | python3 -c 'import json, sys; print(json.load(sys.stdin)["vm"]["state"])' 2>&1; }
+# A boot's command monitor, through acrnctl: start_vm names the VM
+# vm-NAME (12 characters of NAME), and its socket is $WORK/VM.socket.
+monitor_socket() { echo "$WORK/vm-${1:0:12}.socket"; }
+acrnctl_of() { ACRN_RUN_DIR=$WORK "$BUILD/bin/acrnctl" "$2" "vm-${1:0:12}" 2>&1; }   # acrnctl_of NAME COMMAND
+vm_state() { acrnctl_of "$1" status | python3 -c 'import json, sys; print(json.load(sys.stdin)["state"])' 2>&1; }
 
 # wait_log NAME TEXT SECONDS [COUNT]: until acrn-dm's log has TEXT COUNT times (default 1).
 wait_log() {
@@ -326,11 +321,11 @@ wait_log() {
 
 # Suspend to RAM (S3) from the guest's shell: "mem" is S3 for the guest
 # ("deep", from the DSDT's \_S3), acrn-dm pauses the VM and query says "suspended";
-# the monitor's resume starts vCPU 0 at the guest's waking vector, and the
+# acrnctl resume (the monitor's resume) starts vCPU 0 at the guest's waking vector, and the
 # guest carries on after its "echo mem" with both vCPUs back online. Then
 # again with a wake alarm 4 s ahead on the guest's RTC: it wakes by itself.
 suspend_and_wake() {
-    local name=$1 state
+    local name=$1 state reply
     # (The markers are split in the command, which the shell echoes.)
     send $name 'grep -q "\[deep\]" /sys/power/mem_sleep && echo "@@S3_""OFFERED"; echo mem > /sys/power/state; echo "@@RES""UMED $? $(cat /sys/devices/system/cpu/online)"'
     if ! wait_for $name "@@S3_OFFERED" 30; then
@@ -341,8 +336,8 @@ suspend_and_wake() {
         problem="S3: query says '$state', not suspended"
     elif grep -qa "^@@RESUMED" "$WORK/$name.out"; then
         problem="S3: the guest ran on while suspended"
-    elif ! monitor $name resume | grep -q '"ack":0'; then
-        problem="S3: the monitor's resume was refused: $(monitor $name resume)"
+    elif ! reply=$(acrnctl_of $name resume); then
+        problem="S3: acrnctl resume was refused: $reply"
     elif ! wait_for $name "@@RESUMED 0 0-1" 90; then
         problem="S3: the guest did not resume with both vCPUs ($(grep -a '^@@RESUMED' "$WORK/$name.out" | tr -d '\r'))"
     elif state=$(vm_state $name); [ "$state" != running ]; then
@@ -364,7 +359,7 @@ suspend_and_wake() {
 case_shell_reboot_sigterm() {
     local name=shell_reboot_sigterm args="shell=1 acrn.test=shell_reboot_sigterm"
     # The guest's own decompressor: the same command line, CPUs and memory reach /init.
-    KERNEL_DECOMPRESS=guest linux_vm $name 2 256M "$args" -l com2,pty --cmd_monitor "$WORK/$name.sock"
+    KERNEL_DECOMPRESS=guest linux_vm $name 2 256M "$args" -l com2,pty --cmd_monitor "$(monitor_socket $name)"
     check_report $name 2 256 "$args"
     kernel_unpacked_by $name guest
     if [ -z "$problem" ]; then
