@@ -32,10 +32,10 @@ struct PciEmulation {
     bool bus0_only = false;      // must sit on bus 0
     bool one_per_vm = false;     // at most one instance
     bool is_isa_bridge = false;  // the LPC bridge the `-l` COM ports sit behind
-    // A guest woken from S3 finds it working. Only a VM whose functions all
-    // are is offered S3: in the test host, a Linux guest woken from S3 got
-    // no answer from its virtio devices any more (virtio-blk and virtio-rnd
-    // requests hung).
+    // A guest woken from S3 finds it working (checked with Linux's drivers:
+    // the virtio ones reset and set up their devices again on resume). Only
+    // a VM whose functions all are is offered S3; the test device is not,
+    // since no guest driver restores it.
     bool kept_across_s3 = false;
 };
 

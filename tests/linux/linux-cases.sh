@@ -519,6 +519,28 @@ check_rng() {  # NAME
     verify "$1" rng_random "$ok" "only ${value:-?} of 4096 bytes from /dev/hwrng are not zero"
 }
 
+# resume_when_suspended NAME RUN_DIR &: once the VM has suspended itself (the
+# guest's s3 action), acrnctl resume through the monitor socket in RUN_DIR.
+# (A host wake rather than an RTC alarm: an alarm that a slow test host lets
+# expire before the guest is down never wakes it, as on hardware.)
+resume_when_suspended() {
+    local n=0
+    until grep -q "suspended by the guest (ACPI S3)" "$WORK/$1.err" 2>/dev/null; do
+        [ $n -lt 3000 ] || return 1
+        sleep 0.1
+        n=$((n + 1))
+    done
+    ACRN_RUN_DIR=$2 "$BUILD/bin/acrnctl" resume "vm-${1:0:12}"
+}
+# check_s3 NAME: the guest's s3 action suspended it and the host woke it.
+check_s3() {
+    local value
+    value=$(reported "$1" S3_RESUMED)
+    verify "$1" s3_resumed "$(is "$value" 0)" "the guest's 'echo mem' ended with '${value:-nothing}' (S3 and wake)"
+    verify "$1" s3_woken "$(grep -q "woken from S3 by the command monitor's resume" "$WORK/$1.err" && echo 1)" \
+        "the log does not say the monitor's resume woke the guest from S3"
+}
+
 # hvc_exchange SOCKET LINE OUT: connects to the VMM's AF_UNIX console
 # socket, sends LINE, writes the first line that comes back to OUT (python3:
 # the host's root, hence the test host's, has it).
@@ -616,7 +638,9 @@ case_virtio_rng_console() {
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 
-# All of the above in two boots. First (2 vCPUs, --virtio_poll): a disk
+# All of the above in two boots, each first suspended to RAM and woken by
+# acrnctl resume, so that every device is used as the guest's drivers set it up
+# again on resume. First (2 vCPUs, --virtio_poll): a disk
 # written (vda, mq=2), a read-only one (vdb), virtio-rnd, 4 MiB each way over
 # virtio-net in user space, the console; second (--virtio_fast_paths off):
 # the first disk read back (vda), 1 MiB each way over virtio-net with vhost,
@@ -636,15 +660,18 @@ case_virtio_all() {
     (n=0
      while ! grep -qa '^@@BLK_WAITING_MEDIUM' "$WORK/$name.out" 2>/dev/null && [ $n -lt 3000 ]; do sleep 0.1; n=$((n + 1)); done
      ACRN_RUN_DIR=$WORK/run "$BUILD/bin/acrnctl" blkrescan vm-$name 8,"$medium") >"$WORK/$name.blkrescan" 2>&1 &
-    local rescan=$!
+    local rescan=$! waker
+    resume_when_suspended $name "$WORK/run" >"$WORK/$name.resume" 2>&1 &
+    waker=$!
     net_start $name 4 || return
-    VM_NETNS=$NET_NS VIRTIO_VCPUS=2 virtio_boot $name 512 blk_write@vda,blk_ro@vdb,rng,net@4,blk_medium@vdc,hvc "$pci" \
+    VM_NETNS=$NET_NS VIRTIO_VCPUS=2 virtio_boot $name 512 s3,blk_write@vda,blk_ro@vdb,rng,net@4,blk_medium@vdc,hvc "$pci" \
         "0001:virtio_net 0002:virtio_blk 0002:virtio_blk 0002:virtio_blk 0003:virtio_console 0004:virtio_rng" \
         "@@HVC_READY" --cmd_monitor "$WORK/run/vm-$name.socket" \
         --virtio_poll 1000000 -s 3,virtio-blk,mq=2,"$img" -s 4,virtio-blk,"$ro",ro -s 5,virtio-rnd \
         -s 6,virtio-console,@socket:hvcport="$WORK/$name.sock" -s 7,virtio-net,tap=$NET_TAP -s 8,virtio-blk,nodisk
-    { kill $rescan; wait $rescan; } 2>/dev/null  # done by now, unless the guest never waited for the medium
+    { kill $rescan $waker; wait $rescan $waker; } 2>/dev/null  # done by now, unless the guest never got there
     kernel_unpacked_by $name host
+    check_s3 $name
     check_blk_medium $name "$medium"
     value=$(reported $name BLK_QUEUES)
     verify $name blk_queues "$(is "$value" 2)" "the guest's vda has ${value:-?} queues, expected 2 (mq=2)"
@@ -656,11 +683,15 @@ case_virtio_all() {
     net_check $name 4 7
     first=$problem
     net_start ${name}_2 1 || return
-    VM_NETNS=$NET_NS virtio_boot ${name}_2 512 blk_read@vda,net@1,blk_sync_hold@vdb \
+    resume_when_suspended ${name}_2 "$WORK/run" >"$WORK/${name}_2.resume" 2>&1 &
+    waker=$!
+    VM_NETNS=$NET_NS virtio_boot ${name}_2 512 s3,blk_read@vda,net@1,blk_sync_hold@vdb \
         "${PCI_1[*]} 0000:00:04.0 0000:00:05.0" "0001:virtio_net 0002:virtio_blk 0002:virtio_blk" "@@BLK_SYNCED" \
-        --virtio_fast_paths off -s 3,virtio-blk,"$img" -s 4,virtio-blk,"$sync" -s 5,virtio-net,tap=$NET_TAP,vhost
+        --cmd_monitor "$WORK/run/vm-${name}_2.socket" --virtio_fast_paths off -s 3,virtio-blk,"$img" -s 4,virtio-blk,"$sync" -s 5,virtio-net,tap=$NET_TAP,vhost
+    { kill $waker; wait $waker; } 2>/dev/null
     killed ${name}_2
     kernel_unpacked_by ${name}_2 cache
+    check_s3 ${name}_2
     check_blk_read ${name}_2 "$image_sum"
     check_blk_synced ${name}_2 "$sync"
     net_check ${name}_2 1 5 vhost
