@@ -18,21 +18,6 @@
 namespace acrn::dm {
 namespace {
 
-std::vector<std::uint8_t> read_image_file(const std::string& path, const char* option, int status) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file) {
-        throw StartupError(status, std::string(option) + ": cannot open '" + path + "': " + std::strerror(errno));
-    }
-    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    if (file.bad()) {
-        throw StartupError(status, std::string(option) + ": cannot read '" + path + "'");
-    }
-    if (bytes.empty()) {
-        throw StartupError(status, std::string(option) + ": '" + path + "' is empty");
-    }
-    return bytes;
-}
-
 // -k's payload unpacked here rather than by the guest (cached by the
 // bzImage's hash), parsed, and checked to fit with the initrd. Throws
 // ImageError if it cannot be; the caller falls back to the guest's way.
@@ -67,6 +52,21 @@ void unpack_on_host(BootImages& images, const DmOptions& options, std::optional<
 }
 
 }  // namespace
+
+std::vector<std::uint8_t> read_image_file(const std::string& path, const char* option, int status) {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) {
+        throw StartupError(status, std::string(option) + ": cannot open '" + path + "': " + std::strerror(errno));
+    }
+    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    if (file.bad()) {
+        throw StartupError(status, std::string(option) + ": cannot read '" + path + "'");
+    }
+    if (bytes.empty()) {
+        throw StartupError(status, std::string(option) + ": '" + path + "' is empty");
+    }
+    return bytes;
+}
 
 BootImages read_boot_images(const DmOptions& options) {
     BootImages images;

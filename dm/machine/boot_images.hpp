@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "abi/acrn/abi.h"
@@ -34,6 +35,10 @@ struct BootImages {
     // Once loaded they are not needed (a guest reset reads them again).
     void release() { *this = BootImages{}; }
 };
+
+// The whole of one image file; StartupError(status) naming `option` and
+// the file if it cannot be opened or read, or is empty.
+[[nodiscard]] std::vector<std::uint8_t> read_image_file(const std::string& path, const char* option, int status);
 
 // Reads and checks the images completely (they fit the guest's RAM and
 // leave the firmware area alone) without touching guest memory. Throws

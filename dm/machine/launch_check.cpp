@@ -176,6 +176,15 @@ LaunchCheck check_launch(const DmOptions& options) {
         (void)read_boot_images(images_only);
     } catch (const StartupError& error) {
         check.problem(error.what());
+        // The initrd is checked only after the kernel it goes with: a
+        // kernel's problem must not hide the initrd's.
+        if (error.status() == kExitKernel && options.initrd) {
+            try {
+                (void)read_image_file(*options.initrd, "-r", kExitInitrd);
+            } catch (const StartupError& initrd_error) {
+                check.problem(initrd_error.what());
+            }
+        }
     }
     if (const UniqueFd kvm(::open("/dev/kvm", O_RDWR | O_CLOEXEC)); !kvm) {
         check.problem("no usable /dev/kvm (" + why() + "): a VM needs KVM");

@@ -64,14 +64,16 @@ TEST_F(LaunchCheckTest, EveryProblemIsNamedNotOnlyTheFirst) {
     const LaunchCheck check = check_launch(options_of(
         {"-s", "0:0,hostbridge", "-s", "1:0,lpc", "-l", "com1,file:/nonexistent-dir/com1.log", "-s",
          "3,virtio-blk," + dir_ + "/missing.img", "-s", "4,virtio-console,@socket:p=/nonexistent-dir/p.sock",
-         "--cmd_monitor", dir_ + "/notasocket", "-k", dir_ + "/no-kernel", "-m", "64G", "vm1"}));
+         "--cmd_monitor", dir_ + "/notasocket", "-k", dir_ + "/no-kernel", "-r", dir_ + "/no-initrd", "-m", "64G",
+         "vm1"}));
     const std::vector<std::string> problems = problems_of(check);
     EXPECT_TRUE(has(problems, "-k:")) << "the kernel";
+    EXPECT_TRUE(has(problems, "-r: cannot open '" + dir_ + "/no-initrd'")) << "the initrd, though the kernel failed";
     EXPECT_TRUE(has(problems, "-l com1: cannot create /nonexistent-dir/com1.log"));
     EXPECT_TRUE(has(problems, "-s 3,virtio-blk: " + dir_ + "/missing.img"));
     EXPECT_TRUE(has(problems, "-s 4,virtio-console port p: cannot make a socket in /nonexistent-dir"));
     EXPECT_TRUE(has(problems, "--cmd_monitor: " + dir_ + "/notasocket exists and is not a socket"));
-    EXPECT_EQ(problems.size(), 5u + (has(problems, "-m:") ? 1u : 0u)) << "one each, nothing else";
+    EXPECT_EQ(problems.size(), 6u + (has(problems, "-m:") ? 1u : 0u)) << "one each, nothing else";
 }
 
 TEST_F(LaunchCheckTest, AGoodLaunchLineHasNoProblem) {
