@@ -234,6 +234,20 @@ bool VmSession::press_power_button(std::chrono::seconds grace, const std::string
     return true;
 }
 
+void VmSession::press_sleep_button(const std::string& reason) {
+    if (suspended_) {
+        throw MonitorError("the guest has suspended the VM (S3) already");
+    }
+    if (paused_) {
+        throw MonitorError("the VM is paused: resume it first, so that the guest can see the sleep button");
+    }
+    AcpiPm* button = machine_ ? machine_->power_button() : nullptr;
+    if (button == nullptr || !button->press_sleep_button()) {
+        throw MonitorError("the guest has not enabled ACPI's sleep button, so it cannot be asked to suspend");
+    }
+    log_notice("{}: pressed the ACPI sleep button; the guest decides whether to suspend", reason);
+}
+
 void VmSession::pause() {
     if (suspended_) {
         throw MonitorError("the guest has suspended the VM (S3)");

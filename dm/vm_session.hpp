@@ -73,6 +73,10 @@ public:
     // off after `grace`. False if the guest cannot see the button. A VM the
     // guest suspended (S3) is stopped at once.
     bool press_power_button(std::chrono::seconds grace, const std::string& reason);
+    // Presses the ACPI sleep button, which asks the guest to suspend itself
+    // (S3, as its OS decides: Linux's acpid or logind). Throws MonitorError
+    // when the guest is suspended or paused, or cannot see the button.
+    void press_sleep_button(const std::string& reason);
     // Throw MonitorError when the VM is not in the state to pause or resume.
     // resume() also wakes a VM that the guest suspended (S3).
     void pause();

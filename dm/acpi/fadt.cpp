@@ -20,8 +20,9 @@ constexpr std::uint32_t wbinvd = 1u << 0;
 constexpr std::uint32_t proc_c1 = 1u << 2;
 // Clear: the power button is a fixed feature (PM1_STS.PWRBTN_STS).
 [[maybe_unused]] constexpr std::uint32_t pwr_button = 1u << 4;
-// Set: there is no fixed-feature sleep button.
-constexpr std::uint32_t slp_button = 1u << 5;
+// Clear: the sleep button is a fixed feature (PM1_STS.SLPBTN_STS), which the
+// host presses to ask the guest to suspend (acrnctl suspend).
+[[maybe_unused]] constexpr std::uint32_t slp_button = 1u << 5;
 // Clear: the PM timer counts 24 bits.
 [[maybe_unused]] constexpr std::uint32_t tmr_val_ext = 1u << 8;
 constexpr std::uint32_t reset_reg_sup = 1u << 10;
@@ -99,7 +100,7 @@ std::vector<std::uint8_t> build_fadt(std::uint64_t facs_address, std::uint64_t d
         .u8(platform::kRtcCenturyIndex)
         .u16(boot_arch::legacy_devices | boot_arch::vga_not_present)
         .u8(0)  // reserved
-        .u32(fadt_flag::wbinvd | fadt_flag::proc_c1 | fadt_flag::slp_button | fadt_flag::reset_reg_sup)
+        .u32(fadt_flag::wbinvd | fadt_flag::proc_c1 | fadt_flag::reset_reg_sup)
         .gas(reset)
         .u8(platform::kResetValue)
         .u16(0)  // ARM_BOOT_ARCH

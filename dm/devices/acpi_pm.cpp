@@ -17,7 +17,8 @@ constexpr std::uint16_t kWritableEnables = AcpiPm::kPowerButtonEnable | AcpiPm::
                                            AcpiPm::kSleepButtonEnable | AcpiPm::kRtcEnable |
                                            AcpiPm::kPciExpressWakeDisable;
 constexpr std::uint16_t kWriteOneToClear =
-    AcpiPm::kTimerStatus | AcpiPm::kPowerButtonStatus | AcpiPm::kRtcStatus | AcpiPm::kWakeStatus;
+    AcpiPm::kTimerStatus | AcpiPm::kPowerButtonStatus | AcpiPm::kSleepButtonStatus | AcpiPm::kRtcStatus |
+    AcpiPm::kWakeStatus;
 constexpr std::uint16_t kStoredControl = AcpiPm::kSciEnable | AcpiPm::kSleepTypeMask;
 
 [[nodiscard]] bool fits(const IoAccess& access, std::uint16_t width) {
@@ -118,6 +119,13 @@ bool AcpiPm::press_power_button() {
     status_ |= kPowerButtonStatus;
     update_sci();
     return (control_ & kSciEnable) != 0 && (enable_ & kPowerButtonEnable) != 0;
+}
+
+bool AcpiPm::press_sleep_button() {
+    std::lock_guard lock(mutex_);
+    status_ |= kSleepButtonStatus;
+    update_sci();
+    return (control_ & kSciEnable) != 0 && (enable_ & kSleepButtonEnable) != 0;
 }
 
 void AcpiPm::rtc_alarm() {

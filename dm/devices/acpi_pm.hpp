@@ -37,6 +37,7 @@ public:
     // PM1_STS / PM1_EN bits (ACPI 6.4, tables 4.16 and 4.17).
     static constexpr std::uint16_t kTimerStatus = 1u << 0;
     static constexpr std::uint16_t kPowerButtonStatus = 1u << 8;
+    static constexpr std::uint16_t kSleepButtonStatus = 1u << 9;
     static constexpr std::uint16_t kRtcStatus = 1u << 10;
     static constexpr std::uint16_t kWakeStatus = 1u << 15;
     static constexpr std::uint16_t kTimerEnable = 1u << 0;
@@ -65,6 +66,9 @@ public:
     // From the event loop: the host asked for a soft power-off. True if the
     // guest will see the event (SCI_EN and PWRBTN_EN set).
     bool press_power_button();
+    // From the event loop: the host asks the guest to suspend (the fixed
+    // sleep button). True if the guest will see it (SCI_EN and SLPBTN_EN).
+    bool press_sleep_button();
     // The VM woke from S3 (ACPI 6.4, 4.8.3.2.1: WAK_STS).
     void wake();
     // The RTC's alarm interrupt fired (RTC_STS): with RTC_EN set, an SCI

@@ -70,6 +70,7 @@ const std::map<std::string_view, Command>& command_table() {
          }},
         {"pause", [](MonitorTarget& t, MonitorConnection&, const std::string&) { t.pause(); return json::object(); }},
         {"resume", [](MonitorTarget& t, MonitorConnection&, const std::string&) { t.resume(); return json::object(); }},
+        {"suspend", [](MonitorTarget& t, MonitorConnection&, const std::string&) { t.suspend(); return json::object(); }},
         {"reset", [](MonitorTarget& t, MonitorConnection&, const std::string&) { t.reset(); return json::object(); }},
         {"query", [](MonitorTarget& t, MonitorConnection&, const std::string&) { return json{{"vm", t.query()}}; }},
         {"stats", [](MonitorTarget& t, MonitorConnection&, const std::string&) { return json{{"stats", t.stats()}}; }},

@@ -35,6 +35,7 @@ public:
     virtual void power_off(std::chrono::seconds deadline) = 0;  // the ACPI power button, then hard
     virtual void pause() = 0;
     virtual void resume() = 0;
+    virtual void suspend() = 0;  // the ACPI sleep button: the guest suspends itself
     virtual void reset() = 0;
     // Gives the `nodisk` virtio-blk at `address` the image at `path`.
     virtual void blkrescan(const PciAddress& address, const std::string& path) = 0;

@@ -27,6 +27,7 @@ public:
     }
     void pause() override { current().pause(); }
     void resume() override { current().resume(); }
+    void suspend() override { current().press_sleep_button("suspend command on the command monitor"); }
     void reset() override { current().request_reset("reset command on the command monitor"); }
     void blkrescan(const PciAddress& address, const std::string& path) override {
         current().insert_disk(address, path);

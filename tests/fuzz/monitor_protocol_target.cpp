@@ -18,6 +18,7 @@ public:
     void power_off(std::chrono::seconds) override { maybe_fail(); }
     void pause() override { maybe_fail(); }
     void resume() override { maybe_fail(); }
+    void suspend() override { maybe_fail(); }
     void reset() override { maybe_fail(); }
     void blkrescan(const dm::PciAddress&, const std::string&) override { maybe_fail(); }
     nlohmann::json query() override {

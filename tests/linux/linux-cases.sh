@@ -324,6 +324,7 @@ wait_log() {
 # acrnctl resume (the monitor's resume) starts vCPU 0 at the guest's waking vector, and the
 # guest carries on after its "echo mem" with both vCPUs back online. Then
 # again with a wake alarm 4 s ahead on the guest's RTC: it wakes by itself.
+# Then once more at the host's request (acrnctl suspend).
 suspend_and_wake() {
     local name=$1 state reply
     # (The markers are split in the command, which the shell echoes.)
@@ -353,6 +354,20 @@ suspend_and_wake() {
         problem="S3: the guest's RTC alarm did not wake it within 60 s"
     elif ! grep -q "woken from S3 by the guest's RTC alarm" "$WORK/$name.err"; then
         problem="S3: the log does not say the RTC alarm woke the VM"
+    fi
+    [ -z "$problem" ] || return
+    # The host asks: acrnctl suspend presses the ACPI sleep button, the guest's
+    # sleep-button watcher suspends it (tests/guests/linux/init), acrnctl resume wakes it.
+    if ! reply=$(acrnctl_of $name suspend); then
+        problem="S3: acrnctl suspend was refused: $reply"
+    elif ! wait_for $name "@@SLEEP_BUTTON" 30; then
+        problem="S3: the guest did not see the sleep button"
+    elif ! wait_log $name "suspended by the guest (ACPI S3)" 60 3; then
+        problem="S3: the guest did not suspend on the sleep button"
+    elif ! reply=$(acrnctl_of $name resume); then
+        problem="S3: acrnctl resume (after the sleep button) was refused: $reply"
+    elif ! wait_for $name "@@SLEEP_RESUMED 0" 60; then
+        problem="S3: the guest did not resume after the sleep button's suspend"
     fi
 }
 

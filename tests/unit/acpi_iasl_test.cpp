@@ -159,7 +159,7 @@ TEST_F(AcpiIaslTest, FadtDisassemblyShowsTheFixedHardware) {
              R"(8042 Present on ports 60/64 \(V2\) : 0)",
              R"(VGA Not Present \(V4\) : 1)",
              R"(Control Method Power Button \(V1\) : 0)",
-             R"(Control Method Sleep Button \(V1\) : 1)",
+             R"(Control Method Sleep Button \(V1\) : 0)",
              R"(32-bit PM Timer \(V1\) : 0)",
              R"(Reset Register Supported \(V2\) : 1)",
              R"(Hardware Reduced \(V5\) : 0)",

@@ -97,6 +97,22 @@ TEST_F(AcpiPmTest, PressPowerButtonReportsWhetherTheGuestWillSeeIt) {
     EXPECT_TRUE(sci());
 }
 
+TEST_F(AcpiPmTest, SleepButtonRaisesTheSciOnlyWhenEnabledAndIsWriteOneToClear) {
+    out(kSmi, 1, platform::kAcpiEnable);
+    EXPECT_FALSE(pm_.press_sleep_button());  // SLPBTN_EN clear
+    EXPECT_FALSE(sci());
+    EXPECT_EQ(in(kStatus, 2), AcpiPm::kSleepButtonStatus);
+    out(kEnable, 2, AcpiPm::kSleepButtonEnable);
+    EXPECT_TRUE(sci());  // the earlier press is still pending
+    out(kStatus, 2, AcpiPm::kSleepButtonStatus);
+    EXPECT_FALSE(sci());
+    EXPECT_TRUE(pm_.press_sleep_button());
+    EXPECT_TRUE(sci());
+    EXPECT_EQ(in(kStatus, 2), AcpiPm::kSleepButtonStatus);  // not the power button's
+    out(kStatus, 2, AcpiPm::kSleepButtonStatus);
+    EXPECT_FALSE(sci());
+}
+
 TEST_F(AcpiPmTest, EventBlockReadsAsOneDwordAndRefusesTimerEnable) {
     out(kEnable, 2, AcpiPm::kTimerEnable | AcpiPm::kPowerButtonEnable);
     EXPECT_EQ(in(kEnable, 2), AcpiPm::kPowerButtonEnable);  // TMR_STS is never set, so TMR_EN is refused

@@ -28,6 +28,7 @@ public:
     void power_off(std::chrono::seconds) override {}
     void pause() override {}
     void resume() override {}
+    void suspend() override {}
     void reset() override {}
     void blkrescan(const PciAddress&, const std::string&) override {}
     nlohmann::json query() override { return {{"name", "vm1"}}; }

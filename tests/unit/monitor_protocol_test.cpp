@@ -24,6 +24,7 @@ public:
     }
     void pause() override { calls.push_back("pause"); }
     void resume() override { throw MonitorError("the VM is not paused"); }
+    void suspend() override { throw MonitorError("the guest has not enabled ACPI's sleep button"); }
     void reset() override { calls.push_back("reset"); }
     void blkrescan(const PciAddress& address, const std::string& path) override {
         if (path == "/missing.img") {
@@ -88,7 +89,7 @@ TEST(MonitorProtocolTest, EveryBadRequestGetsAnErrorReply) {
         R"({"command":"blkrescan","arguments":"3"})", R"({"command":"blkrescan","arguments":"32,/a.img"})",
         R"({"command":"blkrescan","arguments":"x,/a.img"})", R"({"command":"blkrescan","arguments":"3,"})",
         R"({"command":"blkrescan","arguments":"3,nodisk"})", R"({"command":"blkrescan","arguments":"3,/missing.img"})",
-        R"({"command":"resume"})", R"({"command":"stats"})", "",
+        R"({"command":"resume"})", R"({"command":"suspend"})", R"({"command":"stats"})", "",
     };
     for (const std::string& request : bad) {
         const json reply = answer(request, target);

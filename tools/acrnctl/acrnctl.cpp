@@ -2,7 +2,7 @@
 // (acrn-dm --cmd_monitor <dir>/<vm>.socket, as acrn-dm@.service starts it).
 // ACRN's commands list, start, stop [-f], reset, blkrescan, add and del (on
 // the args files of /etc/acrn: tools/acrnctl/vm_configs.hpp), and ours:
-// pause, resume, status, stats. Exit 0 on success, 1 on failure, 64 on bad usage.
+// pause, resume, suspend, status, stats. Exit 0 on success, 1 on failure, 64 on bad usage.
 #include <dirent.h>
 
 #include <algorithm>
@@ -29,6 +29,7 @@ constexpr const char* kUsage =
     "       acrnctl start VM | del VM\n"
     "       acrnctl stop [-f] [--timeout SECONDS] VM   power off (the ACPI power button; -f: at once)\n"
     "       acrnctl reset VM | pause VM | resume VM\n"
+    "       acrnctl suspend VM                          ask the guest to suspend to RAM (the ACPI sleep button)\n"
     "       acrnctl status VM | stats VM                 the VM's state / its statistics, as JSON\n"
     "       acrnctl blkrescan VM SLOT,PATH\n"
     "Running VMs are found by their monitor sockets in $ACRN_RUN_DIR (default /run/acrn), VM.socket;\n"
@@ -186,7 +187,7 @@ int main(int argc, char** argv) {
         if (name == "stop") {
             return stop(args);
         }
-        if (name == "reset" || name == "pause" || name == "resume" || name == "blkrescan") {
+        if (name == "reset" || name == "pause" || name == "resume" || name == "suspend" || name == "blkrescan") {
             return simple(name, args, false);
         }
         if (name == "status" || name == "stats") {
