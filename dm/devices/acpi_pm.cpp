@@ -114,18 +114,15 @@ void AcpiPm::write(const IoAccess& access, std::uint64_t value) {
     warn_bad_access("write", access);
 }
 
-bool AcpiPm::press_power_button() {
-    std::lock_guard lock(mutex_);
-    status_ |= kPowerButtonStatus;
-    update_sci();
-    return (control_ & kSciEnable) != 0 && (enable_ & kPowerButtonEnable) != 0;
-}
+bool AcpiPm::press_power_button() { return press(kPowerButtonStatus, kPowerButtonEnable); }
 
-bool AcpiPm::press_sleep_button() {
+bool AcpiPm::press_sleep_button() { return press(kSleepButtonStatus, kSleepButtonEnable); }
+
+bool AcpiPm::press(std::uint16_t status_bit, std::uint16_t enable_bit) {
     std::lock_guard lock(mutex_);
-    status_ |= kSleepButtonStatus;
+    status_ |= status_bit;
     update_sci();
-    return (control_ & kSciEnable) != 0 && (enable_ & kSleepButtonEnable) != 0;
+    return (control_ & kSciEnable) != 0 && (enable_ & enable_bit) != 0;
 }
 
 void AcpiPm::rtc_alarm() {

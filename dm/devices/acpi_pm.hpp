@@ -77,6 +77,8 @@ public:
     [[nodiscard]] bool acpi_enabled() const;
 
 private:
+    // A fixed-feature button: its status bit set; true if the guest sees it.
+    bool press(std::uint16_t status_bit, std::uint16_t enable_bit);
     [[nodiscard]] std::uint32_t timer_value() const;
     void write_event_block(std::uint64_t offset, std::uint32_t size, std::uint64_t value);
     // Takes the lock itself: a sleep request is made outside it.

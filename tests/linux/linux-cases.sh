@@ -309,10 +309,11 @@ monitor_socket() { echo "$WORK/vm-${1:0:12}.socket"; }
 acrnctl_of() { ACRN_RUN_DIR=$WORK "$BUILD/bin/acrnctl" "$2" "vm-${1:0:12}" 2>&1; }   # acrnctl_of NAME COMMAND
 vm_state() { acrnctl_of "$1" status | python3 -c 'import json, sys; print(json.load(sys.stdin)["state"])' 2>&1; }
 
-# wait_log NAME TEXT SECONDS [COUNT]: until acrn-dm's log has TEXT COUNT times (default 1).
+# wait_log NAME TEXT SECONDS [COUNT]: until acrn-dm's log has TEXT COUNT times
+# (default 1); the log need not exist yet.
 wait_log() {
     local waited=0
-    until [ "$(grep -cF -- "$2" "$WORK/$1.err")" -ge "${4:-1}" ]; do
+    until [ "$(grep -cF -- "$2" "$WORK/$1.err" 2>/dev/null)" -ge "${4:-1}" ] 2>/dev/null; do
         [ $waited -ge $(($3 * 10)) ] && return 1
         sleep 0.1
         waited=$((waited + 1))
@@ -539,13 +540,7 @@ check_rng() {  # NAME
 # (A host wake rather than an RTC alarm: an alarm that a slow test host lets
 # expire before the guest is down never wakes it, as on hardware.)
 resume_when_suspended() {
-    local n=0
-    until grep -q "suspended by the guest (ACPI S3)" "$WORK/$1.err" 2>/dev/null; do
-        [ $n -lt 3000 ] || return 1
-        sleep 0.1
-        n=$((n + 1))
-    done
-    ACRN_RUN_DIR=$2 "$BUILD/bin/acrnctl" resume "vm-${1:0:12}"
+    wait_log "$1" "suspended by the guest (ACPI S3)" 300 && ACRN_RUN_DIR=$2 "$BUILD/bin/acrnctl" resume "vm-${1:0:12}"
 }
 # check_s3 NAME: the guest's s3 action suspended it and the host woke it.
 check_s3() {
