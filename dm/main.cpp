@@ -6,9 +6,12 @@
 #include <cstdio>
 #include <exception>
 #include <optional>
+#include <string>
+#include <system_error>
 #include <variant>
 
 #include "common/log.hpp"
+#include "common/wake_alarms.hpp"
 #include "dm/boot_timeline.hpp"
 #include "dm/cli/options.hpp"
 #include "dm/host_cpus.hpp"
@@ -21,6 +24,33 @@
 #include "dm/serial_consoles.hpp"
 #include "dm/vm_session.hpp"
 #include "relay/hosted_relay.hpp"
+
+namespace {
+
+// A VM that runs has no start pending at an alarm time: the one it left
+// at its last power-off goes (acrnd removes it itself when it starts it).
+void forget_wake_alarm(const std::string& vm) {
+    const std::string dir = acrn::wake_alarm_dir();
+    const std::optional<std::int64_t> time = acrn::read_wake_alarm(dir, vm);
+    if (acrn::clear_wake_alarm(dir, vm) && time) {
+        acrn::log_notice("VM '{}' starts before its RTC alarm at {}: nothing starts it then",
+                         vm, acrn::utc_time_text(*time));
+    }
+}
+
+void keep_wake_alarm(const std::string& vm, std::int64_t time) {
+    const std::string dir = acrn::wake_alarm_dir();
+    try {
+        acrn::record_wake_alarm(dir, vm, time);
+        acrn::log_notice("VM '{}' is off until its RTC alarm at {} ({}/{}: acrnd starts it then)", vm,
+                         acrn::utc_time_text(time), dir, vm);
+    } catch (const std::system_error& error) {
+        acrn::log_warning("VM '{}' powered off with its RTC alarm set for {}, but nothing will start it then: {}", vm,
+                          acrn::utc_time_text(time), error.what());
+    }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     using namespace acrn;
@@ -81,6 +111,7 @@ int main(int argc, char** argv) {
         if (options.cmd_monitor) {
             monitor.emplace(loop, *options.cmd_monitor, monitor_target, vm_events);
         }
+        forget_wake_alarm(options.vm_name);
         // A guest reset ends one session; the VM is built again from the
         // same options and boots in this process, as ACRN's device model does.
         for (unsigned boot = 1;; ++boot) {
@@ -100,6 +131,9 @@ int main(int argc, char** argv) {
                 running = nullptr;
             }
             if (!outcome.reset) {
+                if (outcome.wake_at) {
+                    keep_wake_alarm(options.vm_name, *outcome.wake_at);
+                }
                 return outcome.exit_status;
             }
             log_notice("VM '{}' reset by the guest: boot {}", options.vm_name, boot + 1);

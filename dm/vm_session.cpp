@@ -12,8 +12,10 @@
 
 #include "common/log.hpp"
 #include "common/polling_cpus.hpp"
+#include "common/wake_alarms.hpp"
 #include "dm/boot_timeline.hpp"
 #include "dm/devices/acpi_pm.hpp"
+#include "dm/devices/rtc_cmos.hpp"
 #include "dm/event_loop.hpp"
 #include "dm/guest_memory.hpp"
 #include "dm/host_cpus.hpp"
@@ -79,8 +81,26 @@ void VmSession::guest_soft_off() {
         events_.triple_fault();
     }
     events_.powered_off();
-    request_power_off(0, triple_fault ? "the guest's triple fault (the hypervisor put it in S5)"
-                                      : "guest entered ACPI S5 (soft off)");
+    if (triple_fault) {
+        request_power_off(0, "the guest's triple fault (the hypervisor put it in S5)");
+        return;
+    }
+    const std::optional<std::int64_t> wake_at = rtc_wake_from_soft_off();
+    end_with(Outcome{false, 0, wake_at},
+             "powering off: guest entered ACPI S5 (soft off)" +
+                 (wake_at ? ", its RTC alarm set to wake it at " + utc_time_text(*wake_at) : std::string()));
+}
+
+// ACPI 6.4, 4.8.2.1.1: with RTC_EN set, the RTC alarm wakes the machine
+// from a sleep state; Linux's rtc-cmos arms it for S5 too (wakealarm,
+// rtcwake -m off). acrnd starts the VM at that time.
+std::optional<std::int64_t> VmSession::rtc_wake_from_soft_off() const {
+    const AcpiPm* pm = machine_ ? machine_->power_button() : nullptr;
+    RtcCmos* rtc = machine_ ? machine_->rtc() : nullptr;
+    if (pm == nullptr || rtc == nullptr || !pm->rtc_wake_enabled()) {
+        return std::nullopt;
+    }
+    return rtc->next_alarm();
 }
 
 // On the ioreq thread, in the PM1a_CNT write: the session acts on the main

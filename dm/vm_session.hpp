@@ -53,6 +53,9 @@ public:
     struct Outcome {
         bool reset = false;
         int exit_status = 0;
+        // The guest powered itself off with its RTC alarm set to wake it
+        // (RTC_EN, AIE): when, in seconds since the epoch.
+        std::optional<std::int64_t> wake_at = std::nullopt;
     };
 
     // Boots the VM and returns once it is off or reset.
@@ -98,6 +101,7 @@ private:
     // Runs `task` on the main loop later, unless this session is gone by
     // then (the loop outlives it: a reset builds a new session on it).
     void post_while_alive(std::function<void()> task);
+    [[nodiscard]] std::optional<std::int64_t> rtc_wake_from_soft_off() const;
     void enter_suspend();
     void wake_from_suspend(const std::string& by);
     // The VM's counts, one log line each (SIGUSR1, and as the VM stops).

@@ -148,6 +148,11 @@ bool AcpiPm::acpi_enabled() const {
     return (control_ & kSciEnable) != 0;
 }
 
+bool AcpiPm::rtc_wake_enabled() const {
+    std::lock_guard lock(mutex_);
+    return (enable_ & kRtcEnable) != 0;
+}
+
 std::uint32_t AcpiPm::timer_value() const {
     // ticks = ns * Hz / 1e9, split so that the product cannot overflow.
     const std::uint64_t ns = clock_();

@@ -75,6 +75,8 @@ public:
     // while the VM runs and a wake event (PowerControl::rtc_wake) in S3.
     void rtc_alarm();
     [[nodiscard]] bool acpi_enabled() const;
+    // RTC_EN: the guest wants its RTC alarm to wake it (from S3, or S5).
+    [[nodiscard]] bool rtc_wake_enabled() const;
 
 private:
     // A fixed-feature button: its status bit set; true if the guest sees it.

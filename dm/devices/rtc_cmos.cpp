@@ -324,6 +324,36 @@ bool RtcCmos::alarm_matches(std::int64_t guest_time) {
     return matches(kSecondsAlarm, kSeconds) && matches(kMinutesAlarm, kMinutes) && matches(kHoursAlarm, kHours);
 }
 
+std::optional<std::int64_t> RtcCmos::next_alarm() {
+    constexpr std::int64_t kSecondsPerDay = 86'400;
+    std::lock_guard lock(mutex_);
+    if (!clock_running() || (cmos_[kRegisterB] & kAlarmEnable) == 0) {
+        return std::nullopt;
+    }
+    const Format format(cmos_[kRegisterB]);
+    // -1: the byte matches every value.
+    const auto wanted = [&](std::uint8_t index, bool hour) -> int {
+        const std::uint8_t alarm = cmos_[index];
+        if (alarm >= kAlarmDontCare) {
+            return -1;
+        }
+        return static_cast<int>(hour ? format.decode_hour(alarm) : format.decode(alarm));
+    };
+    const int hour = wanted(kHoursAlarm, true);
+    const int minute = wanted(kMinutesAlarm, false);
+    const int second = wanted(kSecondsAlarm, false);
+    const std::int64_t now = floor_div(clock_(), kNsPerSecond);
+    for (std::int64_t ahead = 1; ahead <= kSecondsPerDay; ++ahead) {
+        const std::int64_t guest_time = now + offset_seconds_ + ahead;
+        const std::int64_t of_day = guest_time - floor_div(guest_time, kSecondsPerDay) * kSecondsPerDay;
+        if ((hour < 0 || hour == of_day / 3600) && (minute < 0 || minute == of_day / 60 % 60) &&
+            (second < 0 || second == of_day % 60)) {
+            return now + ahead;
+        }
+    }
+    return std::nullopt;  // a byte no time of day has (an hour of 24 and more, BCD digits above 9)
+}
+
 void RtcCmos::catch_up(std::int64_t now) {
     // A host clock that steps back yields no events until it catches up.
     if (clock_running() && now > last_update_check_ns_) {

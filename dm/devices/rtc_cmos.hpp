@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "dm/irq/interrupt_sources.hpp"
 #include "dm/io/io_device.hpp"
@@ -94,6 +95,12 @@ public:
     // (AF set with AIE on): ACPI's RTC wake event.
     using AlarmHook = std::function<void()>;
     void on_alarm(AlarmHook hook);
+
+    // When the alarm goes off next, in host seconds since the epoch: the
+    // first second from the next on, within a day, whose time of day the
+    // alarm bytes match (the MC146818A's alarm has no date). nullopt while
+    // the alarm interrupt is off (AIE clear) or the clock stopped (SET).
+    [[nodiscard]] std::optional<std::int64_t> next_alarm();
 
     [[nodiscard]] std::uint64_t read(const IoAccess& access) override;
     void write(const IoAccess& access, std::uint64_t value) override;

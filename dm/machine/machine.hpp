@@ -21,6 +21,7 @@ class Hsm;
 namespace acrn::dm {
 
 class AcpiPm;
+class RtcCmos;
 class IoDevice;
 class PciDevice;
 class Uart16550;
@@ -46,6 +47,8 @@ public:
 
     void set_power_button(std::shared_ptr<AcpiPm> pm) { acpi_pm_ = std::move(pm); }
     [[nodiscard]] AcpiPm* power_button() const noexcept { return acpi_pm_.get(); }
+    void set_rtc(std::shared_ptr<RtcCmos> rtc) { rtc_ = std::move(rtc); }
+    [[nodiscard]] RtcCmos* rtc() const noexcept { return rtc_.get(); }
     void add_uart(std::shared_ptr<Uart16550> uart) { uarts_.push_back(std::move(uart)); }
     // Starts the devices that take host input (the UARTs).
     void start_devices();
@@ -57,6 +60,7 @@ private:
     IoBuses buses_;
     BarAllocator bars_;
     std::shared_ptr<AcpiPm> acpi_pm_;                      // SIGTERM presses its power button
+    std::shared_ptr<RtcCmos> rtc_;                         // its alarm may wake the VM from S5
     std::vector<std::shared_ptr<IoDevice>> io_devices_;    // the buses hold weak references
     std::vector<std::shared_ptr<PciDevice>> pci_devices_;
     std::vector<std::shared_ptr<Uart16550>> uarts_;

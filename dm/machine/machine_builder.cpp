@@ -48,6 +48,7 @@ void add_platform_devices(Machine& machine, const DmOptions& options, const Mach
         }
     });
     machine.add_io_device(pio, RtcCmos::kPort, RtcCmos::kWidth, rtc, "rtc");
+    machine.set_rtc(rtc);
     auto i8042 = std::make_shared<I8042>(services.power);
     machine.add_io_device(pio, I8042::kDataPort, I8042::kWidth, i8042, "i8042-data");
     machine.add_io_device(pio, I8042::kCommandPort, I8042::kWidth, i8042, "i8042-command");

@@ -456,30 +456,105 @@ case_acrnd() {
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 
+# ACRN's timer list: a VM that powers itself off with its RTC alarm set
+# (rtc_wake.elf, the alarm 4 s ahead, as Linux's rtcwake -m off does) leaves
+# the alarm in ACRN_WAKE_DIR; acrnctl list shows it off until then; acrnd
+# (without systemd) starts it when it is due, not before; a VM started by
+# hand drops the alarm it had and leaves its new one.
+case_acrnd_wake() {
+    local name=acrnd_wake conf="$WORK/wake-etc" wake="$WORK/wake-alarms" log="$WORK/wake-log/vm-wake.log" problem=
+    local acrnd_pid waited alarm t0 list started rc
+    mkdir -p "$conf"
+    printf -- '-m 128M\n-s 0:0,hostbridge\n-s 1:0,lpc\n-l com1,stdio\n-E %s\n-B delay=4\n' "$G/rtc_wake.elf" >"$conf/vm-wake.args"
+    local env=(env ACRN_CONF_DIR="$conf" ACRN_RUN_DIR="$WORK/wake-run" ACRN_LOG_DIR="$WORK/wake-log" ACRN_WAKE_DIR="$wake"
+               ACRN_DM="$DM" ACRN_LAUNCH="$(dirname "$0")/../../systemd/acrn-dm-launch" ACRN_SYSTEMCTL=no)
+    t0=$(date +%s)
+    "${env[@]}" timeout -k 5 60 "$DM" -m 128M -s 0:0,hostbridge -s 1:0,lpc -l com1,stdio -E "$G/rtc_wake.elf" -B delay=4 vm-wake \
+        >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null
+    rc=$?
+    alarm=$(head -n 1 "$wake/vm-wake" 2>/dev/null)
+    [ "$rc" = 0 ] && grep -q "powering off" "$WORK/$name.out" || problem="the first boot exited $rc"
+    [ -n "$problem" ] || [ -n "$alarm" ] || problem="no alarm in $wake/vm-wake after the power-off"
+    [ -n "$problem" ] || { [ "$alarm" -ge $((t0 + 4)) ] && [ "$alarm" -le $(($(date +%s) + 4)) ]; } ||
+        problem="the alarm is at $alarm, not 4 s after the guest's start (about $t0)"
+    list=$("${env[@]}" "$BUILD/bin/acrnctl" list 2>&1)
+    [ -n "$problem" ] || grep -q "^vm-wake  *off  *(until its RTC alarm at " <<<"$list" || problem="acrnctl list: '$list'"
+    if [ -z "$problem" ]; then
+        "${env[@]}" "$BUILD/bin/acrnd" -t >"$WORK/$name.acrnd.out" 2>"$WORK/$name.acrnd.err" </dev/null &
+        acrnd_pid=$!
+        waited=0
+        while ! grep -q "alarm set for" "$log" 2>/dev/null && [ $waited -lt 300 ]; do sleep 0.1; waited=$((waited + 1)); done
+        started=$(date +%s)
+        grep -q "alarm set for" "$log" 2>/dev/null || problem="acrnd did not start vm-wake within 30 s: $(tr '\n' ' ' <"$WORK/$name.acrnd.err")"
+        [ -n "$problem" ] || [ "$started" -ge "$alarm" ] || problem="acrnd started vm-wake at $started, before its alarm at $alarm"
+        [ -n "$problem" ] || grep -q "vm-wake: its RTC alarm at .* is due: starting it" "$WORK/$name.acrnd.err" ||
+            problem="acrnd does not say it started vm-wake at its alarm"
+        kill -TERM $acrnd_pid
+        wait $acrnd_pid
+        rc=$?
+        [ -n "$problem" ] || [ "$rc" = 0 ] || problem="acrnd exited $rc after SIGTERM"
+        sed 's/^/acrnd:   /' "$WORK/$name.acrnd.err"
+    fi
+    # By hand, before the alarm its second power-off left: that one goes, the new one (10 min) stays.
+    waited=0
+    while [ -e "$WORK/wake-run/vm-wake.socket" ] && [ $waited -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
+    t0=$(date +%s)
+    "${env[@]}" timeout -k 5 60 "$DM" -m 128M -s 0:0,hostbridge -s 1:0,lpc -l com1,stdio -E "$G/rtc_wake.elf" -B delay=600 vm-wake \
+        >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null
+    alarm=$(head -n 1 "$wake/vm-wake" 2>/dev/null)
+    [ -n "$problem" ] || grep -q "VM 'vm-wake' starts before its RTC alarm at" "$WORK/$name.err" ||
+        problem="a start by hand does not say it drops the pending alarm"
+    [ -n "$problem" ] || { [ -n "$alarm" ] && [ "$alarm" -ge $((t0 + 600)) ] && [ "$alarm" -le $(($(date +%s) + 600)) ]; } ||
+        problem="after a power-off with a 600 s alarm, the alarm is '$alarm' (started at $t0)"
+    result $name "$([ -z "$problem" ] && echo 1)" "$problem"
+}
+
 # acrnd where systemd runs (a stand-in systemctl that logs its calls): a
 # Restart=on-failure drop-in for the VM marked restart, a stale one removed,
-# daemon-reload, start --no-block for the VM marked autostart only; acrnd exits 0.
+# daemon-reload, start --no-block for the VMs marked autostart, then for
+# each VM whose wake alarm is due (one that passed at once, one 2 s later);
+# alarms of VMs with no args file are dropped; acrnd ends 0 on SIGTERM.
 case_acrnd_systemd() {
-    local name=acrnd_systemd conf="$WORK/acrnd-sd-etc" units="$WORK/acrnd-units" problem= calls
-    mkdir -p "$conf" "$units/acrn-dm@vm-old.service.d"
+    local name=acrnd_systemd conf="$WORK/acrnd-sd-etc" units="$WORK/acrnd-units" wake="$WORK/acrnd-sd-wake" problem= calls
+    local want acrnd_pid waited
+    mkdir -p "$conf" "$units/acrn-dm@vm-old.service.d" "$wake"
     printf -- '#acrnd: autostart restart\n-m 128M\n' >"$conf/vm-auto.args"
     printf -- '  #acrnd: autostart\n-m 128M\n' >"$conf/vm-once.args"
     printf -- '-m 128M\n' >"$conf/vm-manual.args"
     printf -- '-m 128M\n' >"$conf/vm-old.args"
     echo "[Service]" >"$units/acrn-dm@vm-old.service.d/50-acrnd.conf"
+    # Alarms: one that passed while acrnd did not run, one 2 s ahead, one of a VM with no args file, and junk.
+    echo $(($(date +%s) - 3600)) >"$wake/vm-manual"
+    echo $(($(date +%s) + 2)) >"$wake/vm-old"
+    echo $(($(date +%s) - 1)) >"$wake/vm-gone"
+    echo soon >"$wake/vm-junk"
     printf '#!/bin/sh\necho "$*" >>%s\n' "$WORK/$name.calls" >"$WORK/fake-systemctl"
     chmod +x "$WORK/fake-systemctl"
-    ACRN_CONF_DIR="$conf" ACRN_SYSTEMD_UNIT_DIR="$units" ACRN_SYSTEMCTL="$WORK/fake-systemctl" \
-        "$BUILD/bin/acrnd" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null
+    ACRN_CONF_DIR="$conf" ACRN_SYSTEMD_UNIT_DIR="$units" ACRN_SYSTEMCTL="$WORK/fake-systemctl" ACRN_WAKE_DIR="$wake" \
+        ACRN_RUN_DIR="$WORK/acrnd-sd-run" "$BUILD/bin/acrnd" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
+    acrnd_pid=$!
+    want="daemon-reload|start --no-block acrn-dm@vm-auto.service|start --no-block acrn-dm@vm-once.service|"
+    want+="start --no-block acrn-dm@vm-manual.service|start --no-block acrn-dm@vm-old.service|"
+    waited=0
+    while calls=$(tr '\n' '|' 2>/dev/null <"$WORK/$name.calls"); [ "$calls" != "$want" ] && [ $waited -lt 100 ]; do
+        sleep 0.1; waited=$((waited + 1))
+    done
+    kill -TERM $acrnd_pid
+    wait $acrnd_pid
     rc=$?
-    calls=$(tr '\n' '|' <"$WORK/$name.calls" 2>/dev/null)
-    [ "$rc" = 0 ] || problem="acrnd exited $rc: $(tr '\n' ' ' <"$WORK/$name.err")"
-    [ -n "$problem" ] || [ "$calls" = "daemon-reload|start --no-block acrn-dm@vm-auto.service|start --no-block acrn-dm@vm-once.service|" ] ||
-        problem="systemctl calls: '$calls'"
+    [ "$rc" = 0 ] || problem="acrnd exited $rc after SIGTERM: $(tr '\n' ' ' <"$WORK/$name.err")"
+    [ -n "$problem" ] || [ "$calls" = "$want" ] || problem="systemctl calls: '$calls'"
     [ -n "$problem" ] || grep -q '^Restart=on-failure' "$units/acrn-dm@vm-auto.service.d/50-acrnd.conf" 2>/dev/null ||
         problem="no Restart=on-failure drop-in for vm-auto"
     [ -n "$problem" ] || [ ! -e "$units/acrn-dm@vm-once.service.d/50-acrnd.conf" ] || problem="a drop-in for vm-once"
     [ -n "$problem" ] || [ ! -e "$units/acrn-dm@vm-old.service.d/50-acrnd.conf" ] || problem="the stale drop-in of vm-old is still there"
+    [ -n "$problem" ] || grep -q "vm-manual: its RTC alarm at .* is due (it passed while acrnd did not run): starting it" "$WORK/$name.err" ||
+        problem="acrnd does not say vm-manual's alarm passed while it did not run"
+    [ -n "$problem" ] || grep -q "vm-gone: its RTC alarm at .* is due, but there is no .*vm-gone.args to start it from: dropped" "$WORK/$name.err" ||
+        problem="acrnd does not say vm-gone's alarm is dropped"
+    [ -n "$problem" ] || grep -q "vm-junk: its first line is not a time in seconds since the epoch; ignored" "$WORK/$name.err" || problem="acrnd does not report vm-junk"
+    [ -n "$problem" ] || [ "$(ls "$wake")" = vm-junk ] || problem="alarms left: $(ls "$wake" | tr '\n' ' ')"
+    [ -z "$problem" ] || sed 's/^/acrnd:   /' "$WORK/$name.err"
     result $name "$([ -z "$problem" ] && echo 1)" "$problem"
 }
 

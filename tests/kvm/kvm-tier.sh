@@ -11,7 +11,7 @@ shift
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NO_KVM_CASES=(missing_image bad_image acrnd_systemd)
 KVM_CASES=(hv_hypercalls hello hello_polling exit_status iorw_notification iorw_polling two_vms rtvm interrupts storm_monitor serial_file
-           triple_fault vm_events sigterm_stops cmd_monitor acrnctl acrnctl_add_start acrnd launcher dm_cpus dry_run terminal_restored bench_both_modes)
+           triple_fault vm_events sigterm_stops cmd_monitor acrnctl acrnctl_add_start acrnd acrnd_wake launcher dm_cpus dry_run terminal_restored bench_both_modes)
 CASES=("${NO_KVM_CASES[@]}" "${KVM_CASES[@]}")
 [ $# -eq 0 ] || CASES=("$@")
 # one case's limit when it runs alone, the test host's boot included

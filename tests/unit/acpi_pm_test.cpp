@@ -188,7 +188,9 @@ TEST_F(AcpiPmTest, TheRtcAlarmRaisesTheSciAndWakesOnlyWithRtcEnable) {
     EXPECT_EQ(power_.rtc_wakes, 0);
     out(kStatus, 2, AcpiPm::kRtcStatus);  // write one to clear
     EXPECT_EQ(in(kStatus, 2) & AcpiPm::kRtcStatus, 0u);
+    EXPECT_FALSE(pm_.rtc_wake_enabled());
     out(kEnable, 2, AcpiPm::kRtcEnable);  // as Linux's rtc-cmos does for a wake alarm
+    EXPECT_TRUE(pm_.rtc_wake_enabled());
     pm_.rtc_alarm();
     EXPECT_TRUE(sci());
     EXPECT_EQ(power_.rtc_wakes, 1);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -243,6 +244,48 @@ TEST_F(RtcCmosTest, TheAlarmHookHearsEachAlarmInterrupt) {
     now_ns_ += 60 * kSecond;
     run_timer();
     EXPECT_EQ(alarms, 2);
+}
+
+// What a guest that powers off with a wake alarm leaves (acrnd starts the
+// VM then): the next second the alarm bytes match, in host time.
+TEST_F(RtcCmosTest, NextAlarmIsTheNextMatchingSecondInHostTime) {
+    const std::int64_t now_s = kLeapDayAfternoon / kSecond;  // 13:45:30
+    set_cmos(RtcCmos::kSecondsAlarm, 0x00);
+    set_cmos(RtcCmos::kMinutesAlarm, 0x46);
+    set_cmos(RtcCmos::kHoursAlarm, 0x13);
+    EXPECT_EQ(rtc_.next_alarm(), std::nullopt);  // AIE off: the alarm wakes nothing
+    set_cmos(RtcCmos::kRegisterB, RtcCmos::kAlarmEnable | RtcCmos::k24Hour);
+    EXPECT_EQ(rtc_.next_alarm(), now_s + 30);
+    set_cmos(RtcCmos::kMinutesAlarm, 0x45);  // 13:45:00 has passed: tomorrow's
+    EXPECT_EQ(rtc_.next_alarm(), now_s + 86'400 - 30);
+    set_cmos(RtcCmos::kSecondsAlarm, 0xFF);
+    set_cmos(RtcCmos::kMinutesAlarm, 0xC0);
+    set_cmos(RtcCmos::kHoursAlarm, 0xFF);  // every second: the next one
+    EXPECT_EQ(rtc_.next_alarm(), now_s + 1);
+    set_cmos(RtcCmos::kHoursAlarm, 0x25);  // no such hour
+    EXPECT_EQ(rtc_.next_alarm(), std::nullopt);
+    set_cmos(RtcCmos::kRegisterB, RtcCmos::kSet | RtcCmos::kAlarmEnable | RtcCmos::k24Hour);
+    EXPECT_EQ(rtc_.next_alarm(), std::nullopt);  // the clock is stopped
+}
+
+TEST_F(RtcCmosTest, NextAlarmFollowsTheGuestsClockAndFormat) {
+    const std::int64_t now_s = kLeapDayAfternoon / kSecond;
+    // The guest keeps local time an hour ahead, in binary and 12-hour mode.
+    constexpr std::uint8_t kFormat = RtcCmos::kBinary;
+    set_cmos(RtcCmos::kRegisterB, RtcCmos::kSet | kFormat);
+    set_cmos(RtcCmos::kSeconds, 30);
+    set_cmos(RtcCmos::kMinutes, 45);
+    set_cmos(RtcCmos::kHours, RtcCmos::kPm | 2);  // 14:45:30
+    set_cmos(RtcCmos::kDay, 29);
+    set_cmos(RtcCmos::kMonth, 2);
+    set_cmos(RtcCmos::kYear, 24);
+    set_cmos(RtcCmos::kRegisterB, RtcCmos::kAlarmEnable | kFormat);
+    set_cmos(RtcCmos::kSecondsAlarm, 0);
+    set_cmos(RtcCmos::kMinutesAlarm, 0);
+    set_cmos(RtcCmos::kHoursAlarm, RtcCmos::kPm | 3);  // 15:00:00 on the guest's clock
+    EXPECT_EQ(rtc_.next_alarm(), now_s + 14 * 60 + 30);
+    set_cmos(RtcCmos::kHoursAlarm, 12);  // 12 AM: midnight
+    EXPECT_EQ(rtc_.next_alarm(), now_s + (9 * 3600 + 14 * 60 + 30));
 }
 
 TEST_F(RtcCmosTest, PeriodicInterruptAtTheRateOfRegisterA) {

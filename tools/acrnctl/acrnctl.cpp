@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/wake_alarms.hpp"
 #include "tools/acrnctl/monitor_client.hpp"
 #include "tools/acrnctl/vm_configs.hpp"
 
@@ -98,6 +99,13 @@ int list() {
         const double uptime = vm.value("uptime_ns", 0.0) / 1e9;
         std::printf("%-20s %-10s %9.0fs %6d %7d MiB  %s\n", name.c_str(), vm.value("state", "?").c_str(), uptime,
                     vm.value("vcpus", 0), vm.value("memory_mib", 0), vm.value("completion", "?").c_str());
+    }
+    // VMs that powered off with their RTC alarm set: acrnd starts them then.
+    for (const acrn::WakeAlarm& alarm : acrn::read_wake_alarms(acrn::wake_alarm_dir()).alarms) {
+        if (!std::binary_search(names.begin(), names.end(), alarm.vm)) {
+            std::printf("%-20s %-10s (until its RTC alarm at %s)\n", alarm.vm.c_str(), "off",
+                        acrn::utc_time_text(alarm.time).c_str());
+        }
     }
     return 0;
 }

@@ -1,29 +1,37 @@
-// acrnd: starts the VMs marked for it when the Service OS boots, and has
-// the ones marked for it restarted when they crash. A VM is marked in its
-// args file (/etc/acrn/NAME.args, which acrn-dm-launch reads and whose
-// comment lines it skips) with a line
+// acrnd: starts the VMs marked for it when the Service OS boots, has the
+// ones marked for it restarted when they crash, and starts a VM that
+// powered itself off with its RTC alarm set when that alarm is due (ACRN's
+// timer list). A VM is marked in its args file (/etc/acrn/NAME.args, which
+// acrn-dm-launch reads and whose comment lines it skips) with a line
 //     #acrnd: autostart [restart]
-// acrnd keeps no state of its own: the marks are in the args files.
+// acrnd keeps no state of its own: the marks are in the args files, the
+// alarms in the files acrn-dm leaves at power-off (common/wake_alarms.hpp),
+// so a reboot of the Service OS loses neither; an alarm that passed while
+// nothing ran starts its VM as soon as acrnd runs.
 //
-// Where systemd runs, acrnd works through the VMs' units and then exits
-// (acrnd.service is a oneshot): for each VM marked `restart` it writes a
-// runtime drop-in, /run/systemd/system/acrn-dm@NAME.service.d/50-acrnd.conf
-// with Restart=on-failure (gone at the next boot, written again by acrnd),
+// Where systemd runs, acrnd works through the VMs' units (acrnd.service is
+// Type=notify: ready once the autostart is asked for): for each VM marked
+// `restart` it writes a runtime drop-in,
+// /run/systemd/system/acrn-dm@NAME.service.d/50-acrnd.conf with
+// Restart=on-failure (gone at the next boot, written again by acrnd),
 // removes the drop-ins of VMs no longer marked, reloads systemd, and starts
-// each VM marked `autostart` with systemctl start --no-block.
+// each VM marked `autostart`, and later each VM whose alarm is due, with
+// systemctl start --no-block.
 // Without systemd, acrnd starts those VMs itself (acrn-dm-launch in a session
-// of its own, its log in /var/log/acrn-dm/NAME.log), stays, and starts a
-// VM marked `restart` again when acrn-dm ends with a failure (not 0) or a
-// signal: after 2 s, at most 5 times in 60 s, then it says it gives up. On
-// SIGTERM or SIGINT acrnd ends and leaves the VMs running.
+// of its own, its log in /var/log/acrn-dm/NAME.log) and starts a VM marked
+// `restart` again when acrn-dm ends with a failure (not 0) or a signal:
+// after 2 s, at most 5 times in 60 s, then it says it gives up.
+// On SIGTERM or SIGINT acrnd ends and leaves the VMs running.
 //
 // Usage: acrnd [-t] [-d SECONDS]
 //   -t          log to stdout (ACRN's option; acrnd always logs to stderr too)
 //   -d SECONDS  wait this long before the autostart (0 to 3600)
 // ACRN_SYSTEMD_UNIT_DIR overrides /run/systemd/system, ACRN_SYSTEMCTL the
-// systemctl program (or "no": act as without systemd), for tests.
+// systemctl program (or "no": act as without systemd), ACRN_WAKE_DIR the
+// alarms' folder, for tests.
 #include <signal.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,19 +40,25 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <functional>
 #include <deque>
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/wake_alarms.hpp"
 #include "tools/acrnctl/vm_configs.hpp"
+#include "tools/acrnd/wake_schedule.hpp"
 
 namespace {
 
+using namespace acrn;
 using namespace acrn::tools;
 using Clock = std::chrono::steady_clock;
 
@@ -53,6 +67,8 @@ constexpr std::chrono::seconds kRestartDelay{2};
 constexpr std::chrono::seconds kRestartWindow{60};
 constexpr std::size_t kRestartsPerWindow = 5;
 constexpr const char* kDropInName = "50-acrnd.conf";
+constexpr std::chrono::milliseconds kLoopPeriod{200};
+constexpr std::chrono::seconds kWakeCheckPeriod{1};
 
 volatile sig_atomic_t stop_requested = 0;
 bool log_to_stdout = false;
@@ -112,6 +128,89 @@ bool with_systemd() {
 // Each configured VM and its marks, read once.
 using MarkedVms = std::vector<std::pair<std::string, Marks>>;
 
+// The wake alarms, looked at once a second: each VM whose alarm is due is
+// started by `start` (through its unit, or by acrnd itself).
+class WakeAlarmWatch {
+public:
+    using Starter = std::function<bool(const std::string& vm)>;
+    explicit WakeAlarmWatch(Starter start) : start_(std::move(start)) {}
+
+    // True if the pending alarms changed (for STATUS=).
+    bool check() {
+        const auto now = Clock::now();
+        if (now < next_check_) {
+            return false;
+        }
+        next_check_ = now + kWakeCheckPeriod;
+        const WakeAlarmList list = read_wake_alarms(dir_);
+        for (const std::string& problem : list.problems) {
+            if (reported_.insert(problem).second) {
+                say("%s; ignored", problem.c_str());
+            }
+        }
+        const VmFacts facts{[](const std::string& vm) { return running_state(vm).has_value(); },
+                            [](const std::string& vm) {
+                                struct stat info {};
+                                return ::stat(args_file(vm).c_str(), &info) == 0;
+                            }};
+        const std::int64_t wall = std::time(nullptr);
+        std::vector<WakeAlarm> pending;  // not due yet, or due for a VM still ending
+        for (const WakeAlarm& alarm : list.alarms) {
+            if (alarm.time > wall) {
+                pending.push_back(alarm);
+            }
+        }
+        for (const WakeDecision& decision : decide_wake_alarms(list.alarms, wall, facts)) {
+            if (decision.kind == WakeDecision::Kind::wait) {
+                pending.insert(pending.begin(), decision.alarm);
+            } else {
+                act(decision, wall);
+            }
+        }
+        std::string summary = pending.empty() ? "no VM waits for its RTC alarm"
+                                              : std::to_string(pending.size()) + " VM(s) wait for their RTC alarm, next " +
+                                                    pending.front().vm + " at " + utc_time_text(pending.front().time);
+        const bool changed = summary != summary_;
+        summary_ = std::move(summary);
+        return changed;
+    }
+    [[nodiscard]] const std::string& summary() const { return summary_; }
+
+private:
+    void act(const WakeDecision& decision, std::int64_t wall) {
+        const std::string& vm = decision.alarm.vm;
+        const std::string when = utc_time_text(decision.alarm.time);
+        switch (decision.kind) {
+            case WakeDecision::Kind::wait: return;  // its acrn-dm is still ending: next time
+            case WakeDecision::Kind::drop_running:
+                (void)clear_wake_alarm(dir_, vm);
+                say("%s: runs already; its RTC alarm at %s is dropped", vm.c_str(), when.c_str());
+                return;
+            case WakeDecision::Kind::drop_unknown:
+                (void)clear_wake_alarm(dir_, vm);
+                say("%s: its RTC alarm at %s is due, but there is no %s to start it from: dropped", vm.c_str(),
+                    when.c_str(), args_file(vm).c_str());
+                return;
+            case WakeDecision::Kind::start: break;
+        }
+        (void)clear_wake_alarm(dir_, vm);
+        const bool late = wall - decision.alarm.time > kLateSeconds;
+        say("%s: its RTC alarm at %s is due%s: starting it", vm.c_str(), when.c_str(),
+            late ? " (it passed while acrnd did not run)" : "");
+        if (!start_(vm)) {
+            say("%s: the start at its RTC alarm failed", vm.c_str());
+        }
+    }
+
+    Starter start_;
+    const std::string dir_ = wake_alarm_dir();
+    std::set<std::string> reported_;
+    std::string summary_;
+    Clock::time_point next_check_{};
+};
+
+void notify_systemd(const std::string& fields) { (void)::sd_notify(0, fields.c_str()); }
+
 int run_through_systemd(const MarkedVms& vms) {
     const std::string unit_dir = environment("ACRN_SYSTEMD_UNIT_DIR", "/run/systemd/system");
     int failures = 0;
@@ -158,6 +257,26 @@ int run_through_systemd(const MarkedVms& vms) {
     return failures == 0 ? 0 : 1;
 }
 
+// With systemd: the autostart, then the alarms until SIGTERM. The exit
+// status says whether the autostart went well.
+int serve_through_systemd(const MarkedVms& vms) {
+    const int autostart = run_through_systemd(vms);
+    WakeAlarmWatch watch([](const std::string& vm) {
+        return run_and_wait({systemctl(), "start", "--no-block", "acrn-dm@" + vm + ".service"}) == 0;
+    });
+    (void)watch.check();
+    notify_systemd("READY=1\nSTATUS=" + std::string(autostart == 0 ? "autostart done; " : "autostart failed; ") +
+                   watch.summary());
+    while (stop_requested == 0) {
+        std::this_thread::sleep_for(kLoopPeriod);
+        if (watch.check()) {
+            notify_systemd("STATUS=" + watch.summary());
+        }
+    }
+    say("%s", "stopping; the VMs keep running");
+    return autostart;
+}
+
 struct Supervised {
     pid_t pid = -1;
     bool restart = false;
@@ -191,6 +310,13 @@ int supervise(const MarkedVms& vms) {
             children.emplace(vm, std::move(child));
         }
     }
+    // A VM woken by its alarm is supervised as if acrnd had started it at boot.
+    WakeAlarmWatch watch([&children](const std::string& vm) {
+        Supervised& child = children[vm];
+        child.restart = marks_of(vm).restart;
+        child.start_at.reset();
+        return child.pid < 0 && start_child(vm, child);
+    });
     while (stop_requested == 0) {
         int status = 0;
         const pid_t ended = ::waitpid(-1, &status, WNOHANG);
@@ -224,8 +350,9 @@ int supervise(const MarkedVms& vms) {
                 (void)start_child(vm, child);
             }
         }
+        (void)watch.check();
         if (ended <= 0) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            std::this_thread::sleep_for(kLoopPeriod);
         }
     }
     say("%s", "stopping; the VMs keep running");
@@ -250,7 +377,8 @@ int main(int argc, char** argv) {
         } else if (arg == "-h" || arg == "--help") {
             std::printf("usage: acrnd [-t] [-d SECONDS]\n"
                         "Starts the VMs whose /etc/acrn/NAME.args has a line '#acrnd: autostart', and restarts\n"
-                        "the ones with '#acrnd: autostart restart' when they fail (through systemd where it runs).\n");
+                        "the ones with '#acrnd: autostart restart' when they fail, and the ones that powered off\n"
+                        "with their RTC alarm set when it is due (through systemd where it runs).\n");
             return 0;
         } else {
             std::fprintf(stderr, "acrnd: unexpected '%s'\nusage: acrnd [-t] [-d SECONDS]\n", arg.c_str());
@@ -279,5 +407,5 @@ int main(int argc, char** argv) {
     if (stop_requested != 0) {
         return 0;
     }
-    return with_systemd() ? run_through_systemd(vms) : supervise(vms);
+    return with_systemd() ? serve_through_systemd(vms) : supervise(vms);
 }
