@@ -178,20 +178,43 @@ case_vm_service() {
 }
 
 # acrnd at boot: a VM marked "#acrnd: autostart restart" is started through
-# its unit and gets Restart=on-failure; an unmarked one is left alone.
+# its unit and gets Restart=on-failure; an unmarked one is left alone. Then
+# ACRN's timer list with a stock Linux guest: it sets its RTC alarm 8 s
+# ahead and powers off (acrn.wake_off=8, as rtcwake -m off does); the unit
+# ends cleanly (not restarted), acrn-dm leaves the alarm in
+# /var/lib/acrn/wake, and acrnd starts the unit again at that time, where
+# the guest (its args file no longer asking for wake_off) boots.
 case_acrnd_autostart() {
-    local case=acrnd_autostart problem="" unit=acrn-dm@auto.service
+    local case=acrnd_autostart problem="" unit=acrn-dm@auto.service alarm started
     install_build || { result $case 0 "cmake --install failed: $(tail -n 3 /tmp/systemd-cases-install.log)"; return; }
-    linux_args auto "#acrnd: autostart restart"
+    GUEST_ARGS=acrn.wake_off=8 linux_args auto "#acrnd: autostart restart"
     linux_args manual
+    rm -f /var/lib/acrn/wake/auto
     systemctl enable acrnd.service >/dev/null 2>&1
     timeout 60 systemctl start acrnd.service
-    verify $case acrnd_runs "$(is "$(prop acrnd.service Result)" success)" "acrnd.service: $(prop acrnd.service Result)"
+    verify $case acrnd_runs "$(is "$(prop acrnd.service ActiveState)/$(prop acrnd.service Result)" active/success)" \
+        "acrnd.service: $(prop acrnd.service ActiveState), $(prop acrnd.service Result)"
     verify $case autostarted "$(wait_prop $unit ActiveState active 200 && echo 1)" "$unit is $(prop $unit ActiveState)"
     verify $case restart_configured "$(is "$(prop $unit Restart)" on-failure)" "Restart is $(prop $unit Restart)"
     verify $case manual_left_alone "$(is "$(prop acrn-dm@manual.service ActiveState)" inactive)" \
         "acrn-dm@manual is $(prop acrn-dm@manual.service ActiveState)"
     verify $case autostarted_guest_boots "$(wait_console $unit @@ACPID_READY 1 120 && echo 1)" "no @@ACPID_READY within 120 s"
+
+    verify $case guest_sets_alarm "$(wait_console $unit @@WAKE_ALARM 1 60 && echo 1)" "no @@WAKE_ALARM from the guest within 60 s"
+    verify $case off_with_alarm "$(wait_prop $unit ActiveState inactive 60 && [ -r /var/lib/acrn/wake/auto ] && echo 1)" \
+        "$unit is $(prop $unit ActiveState), /var/lib/acrn/wake: $(ls /var/lib/acrn/wake 2>&1 | tr '\n' ' ')"
+    alarm=$(head -n 1 /var/lib/acrn/wake/auto 2>/dev/null)
+    verify $case alarm_is_the_guests "$(is "$alarm" "$(journalctl --no-pager -q -u $unit -o cat | sed -n 's/.*@@WAKE_ALARM \([0-9]*\).*/\1/p' | tail -n 1)")" \
+        "the alarm kept is '$alarm', the guest's wakealarm said otherwise"
+    verify $case listed_off "$(acrnctl list 2>&1 | grep -q '^auto  *off  *(until its RTC alarm' && echo 1)" "acrnctl list: $(acrnctl list 2>&1 | tr '\n' ' ')"
+    linux_args auto "#acrnd: autostart restart"  # the next boot stays up
+    verify $case started_at_alarm "$(wait_prop $unit ActiveState active 60 && echo 1)" "$unit is $(prop $unit ActiveState) 60 s after the power-off"
+    started=$(date +%s)
+    verify $case not_before_alarm "$([ -n "$alarm" ] && [ "$started" -ge "$alarm" ] && echo 1)" "started at $started, the alarm was at '$alarm'"
+    verify $case acrnd_says_why "$(journalctl --no-pager -q -u acrnd.service -o cat | grep -q 'auto: its RTC alarm at .* is due: starting it' && echo 1)" \
+        "acrnd's journal does not say it started auto at its alarm"
+    verify $case alarm_gone "$([ ! -e /var/lib/acrn/wake/auto ] && echo 1)" "/var/lib/acrn/wake/auto is still there"
+    verify $case woken_guest_boots "$(wait_console $unit @@ACPID_READY 2 120 && echo 1)" "no second @@ACPID_READY within 120 s"
     timeout 120 systemctl stop $unit
     verify $case stop "$(is "$(prop $unit ActiveState)" inactive)" "after systemctl stop: $(prop $unit ActiveState)"
     result $case "$([ -z "$problem" ] && echo 1)" "$problem" acrnd.service $unit
